@@ -1,0 +1,3 @@
+"""REST endpoints of the cases app (mounted under /api/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST endpoints of the catalog app (mounted under /api/)."""
+
+urlpatterns: list = []

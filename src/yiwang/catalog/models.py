@@ -1,0 +1,257 @@
+"""The standardized service-item catalog (GB/T 39046-2020 elements).
+
+``ServiceItem`` is the stable identity of an item (its 实施编码); ``ItemVersion`` carries every
+element and is effective-dated. A published version never changes: editing makes a new draft, and a
+case keeps the exact version it was filed under.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.identity.models import Department, Region
+
+
+class ItemType(models.TextChoices):
+    LICENSING = "01", _("行政许可")
+    PENALTY = "02", _("行政处罚")
+    ENFORCEMENT = "03", _("行政强制")
+    LEVY = "04", _("行政征收")
+    BENEFIT = "05", _("行政给付")
+    INSPECTION = "06", _("行政检查")
+    CONFIRMATION = "07", _("行政确认")
+    REWARD = "08", _("行政奖励")
+    RULING = "09", _("行政裁决")
+    OTHER_POWER = "10", _("其他行政权力")
+    PUBLIC_SERVICE = "20", _("公共服务")
+
+
+class ExerciseLevel(models.TextChoices):
+    NATIONAL = "1", _("国家级")
+    PROVINCE = "2", _("省级")
+    CITY = "3", _("市级")
+    COUNTY = "4", _("县级")
+    TOWNSHIP = "5", _("镇（乡、街道）级")
+    VILLAGE = "6", _("村（社区）级")
+    GRADED = "7", _("分级管理")
+
+
+class Handling(models.TextChoices):
+    IMMEDIATE = "1", _("即办件")
+    PROMISED = "2", _("承诺件")
+    OTHER = "9", _("其他")
+
+
+class ServiceObject(models.TextChoices):
+    PERSON = "person", _("自然人")
+    ORGANISATION = "organisation", _("法人")
+    BOTH = "both", _("自然人、法人")
+
+
+class OnlineDepth(models.IntegerChoices):
+    INFORMATION = 1, _("一级：网上咨询")
+    DOWNLOAD = 2, _("二级：下载表格")
+    PRE_REVIEW = 3, _("三级：网上预审受理")
+    FULLY_ONLINE = 4, _("四级：全程网办")
+
+
+class Theme(models.TextChoices):
+    MARKET = "market", _("市场准入")
+    FOOD = "food", _("食品药品")
+    HEALTH = "health", _("医疗卫生")
+    HOUSEHOLD = "household", _("户籍办理")
+    MARRIAGE = "marriage", _("婚姻登记")
+    SOCIAL_SECURITY = "social_security", _("社会保障")
+    EMPLOYMENT = "employment", _("就业创业")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政服务")
+    CONSTRUCTION = "construction", _("工程建设")
+    TRANSPORT = "transport", _("交通出行")
+    HOUSING_FUND = "housing_fund", _("住房公积金")
+    TAX = "tax", _("税费办理")
+    EDUCATION = "education", _("教育科研")
+    OTHER = "other", _("其他")
+
+
+class ResultType(models.TextChoices):
+    NONE = "none", _("无")
+    DOCUMENT = "document", _("批文/决定书")
+    LICENCE = "licence", _("证照")
+
+
+class ServiceItem(models.Model):
+    """The identity of an item across its versions: 实施编码 = 实施主体信用代码 + 行使层级 + 基本编码."""
+
+    code = models.CharField(_("实施编码"), max_length=31, unique=True)
+    base_code = models.CharField(_("基本编码"), max_length=12, db_index=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="items", verbose_name=_("实施机构")
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="items", verbose_name=_("行政区划"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("政务服务事项")
+        verbose_name_plural = verbose_name
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        current = self.current_version
+        return f"{current.name if current else self.code}"
+
+    @property
+    def region_code(self) -> str:
+        return self.region_id
+
+    @property
+    def current_version(self) -> ItemVersion | None:
+        """The published version in force now (latest effective_from not in the future)."""
+        from django.utils import timezone
+
+        return (
+            self.versions.filter(status=ItemVersion.Status.PUBLISHED, effective_from__lte=timezone.localdate())
+            .order_by("-effective_from", "-number")
+            .first()
+        )
+
+
+class ItemVersion(models.Model):
+    """实施清单: the item as implemented, effective from a date. Immutable once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        RETIRED = "retired", _("已停用")
+
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="versions", verbose_name=_("事项"))
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField(_("生效日期"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    name = models.CharField(_("事项名称"), max_length=200)
+    item_type = models.CharField(_("事项类型"), max_length=2, choices=ItemType.choices)
+    exercise_level = models.CharField(_("行使层级"), max_length=1, choices=ExerciseLevel.choices)
+    service_object = models.CharField(_("服务对象"), max_length=12, choices=ServiceObject.choices)
+    theme = models.CharField(_("主题分类"), max_length=20, choices=Theme.choices, default=Theme.OTHER)
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True, help_text=_("以空格或逗号分隔"))
+    legal_basis = models.TextField(_("设定依据"))
+    conditions = models.TextField(_("受理条件"))
+    handling = models.CharField(_("办件类型"), max_length=1, choices=Handling.choices)
+    statutory_days = models.PositiveSmallIntegerField(_("法定办结时限（工作日）"))
+    promised_days = models.PositiveSmallIntegerField(_("承诺办结时限（工作日）"))
+    acceptance_days = models.PositiveSmallIntegerField(_("受理时限（工作日）"), default=5)
+    fee = models.DecimalField(_("收费标准（元）"), max_digits=10, decimal_places=2, default=0)
+    fee_basis = models.TextField(_("收费依据"), blank=True)
+    fee_before_completion = models.BooleanField(_("须缴费后方可办结"), default=True)
+    online_depth = models.PositiveSmallIntegerField(_("网上办理深度"), choices=OnlineDepth.choices)
+    max_visits = models.PositiveSmallIntegerField(_("到现场次数"), default=1)
+    location = models.CharField(_("办理地点"), max_length=200, blank=True)
+    hours = models.CharField(_("办理时间"), max_length=200, blank=True)
+    consult_phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
+    complaint_phone = models.CharField(_("监督投诉电话"), max_length=40, blank=True)
+    process_description = models.TextField(_("办理流程说明"), blank=True)
+    form_schema = models.JSONField(
+        _("申请表定义"),
+        default=list,
+        blank=True,
+        help_text=_('字段列表：[{"name": "shop_name", "label": "店铺名称", "type": "text", "required": true}]'),
+    )
+    result_type = models.CharField(
+        _("办理结果类型"), max_length=10, choices=ResultType.choices, default=ResultType.NONE
+    )
+    result_name = models.CharField(_("办理结果名称"), max_length=100, blank=True)
+    result_licence_type = models.CharField(
+        _("结果证照类型代码"), max_length=21, blank=True, help_text=_("结果为证照时，证照类型代码")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("事项版本（实施清单）")
+        verbose_name_plural = verbose_name
+        ordering = ["item_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="itemversion_number_unique")]
+        indexes = [models.Index(fields=["status", "effective_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+
+class MaterialRequirement(models.Model):
+    """申请材料."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("原件")
+        COPY = "copy", _("复印件")
+        BOTH = "both", _("原件和复印件")
+        ELECTRONIC = "electronic", _("电子件")
+
+    class Source(models.TextChoices):
+        APPLICANT = "applicant", _("申请人自备")
+        LICENCE = "licence", _("电子证照")
+        SHARED_DATA = "shared_data", _("共享数据")
+        DEPARTMENT = "department", _("部门核发/生成")
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="materials")
+    order = models.PositiveSmallIntegerField(_("序号"), default=1)
+    name = models.CharField(_("材料名称"), max_length=200)
+    required = models.BooleanField(_("必要"), default=True)
+    copies = models.PositiveSmallIntegerField(_("份数"), default=1)
+    kind = models.CharField(_("材料形式"), max_length=12, choices=Kind.choices, default=Kind.ORIGINAL)
+    formats = models.CharField(_("电子格式"), max_length=100, default="pdf,jpg,png")
+    basis = models.TextField(_("材料依据"), blank=True)
+    note = models.TextField(_("填报须知"), blank=True)
+    source = models.CharField(_("来源渠道"), max_length=12, choices=Source.choices, default=Source.APPLICANT)
+    source_ref = models.CharField(
+        _("来源代码"), max_length=40, blank=True, help_text=_("证照类型代码或共享数据资源代码")
+    )
+    blank_form = models.FileField(_("空白表格"), upload_to="catalog/forms/", blank=True)
+    sample = models.FileField(_("示例样表"), upload_to="catalog/samples/", blank=True)
+
+    class Meta:
+        verbose_name = _("申请材料")
+        verbose_name_plural = verbose_name
+        ordering = ["version_id", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """办理环节: ordered back-office steps. Stages sharing ``parallel_group`` (at the same order) run at once."""
+
+    class Kind(models.TextChoices):
+        HANDLE = "handle", _("承办")
+        REVIEW = "review", _("审核")
+        DECIDE = "decide", _("审批/决定")
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="stages")
+    order = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("环节名称"), max_length=100)
+    kind = models.CharField(_("环节类型"), max_length=10, choices=Kind.choices)
+    role = models.CharField(_("办理角色"), max_length=20)  # identity.StaffRole.Role value
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("办理部门"),
+        null=True,
+        blank=True,
+        help_text=_("留空表示事项实施机构"),
+    )
+    time_share = models.PositiveSmallIntegerField(_("时限占比（%）"), default=0)
+    parallel_group = models.CharField(_("并联组"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("办理环节")
+        verbose_name_plural = verbose_name
+        ordering = ["version_id", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,51 @@
+"""Business errors. Services raise them; the API and the portal turn them into 4xx answers in one place."""
+
+from __future__ import annotations
+
+
+class YiwangError(Exception):
+    """Base of every business error: a Chinese message for the user, an HTTP status, optional field."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, errors: dict | list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.errors = errors
+
+    def as_dict(self) -> dict:
+        body: dict = {"code": self.code, "detail": self.message}
+        if self.field:
+            body["field"] = self.field
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+class InvalidInput(YiwangError):
+    status = 400
+    code = "invalid"
+
+
+class NotFound(YiwangError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(YiwangError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(YiwangError):
+    """An invalid state transition, a concurrent change, or a rule of the domain that forbids the act."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(YiwangError):
+    status = 413
+    code = "too_large"

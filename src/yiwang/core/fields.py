@@ -1,0 +1,27 @@
+"""Model fields for sensitive personal data: encrypted at rest with SM4 (PIPL; DESIGN.md)."""
+
+from __future__ import annotations
+
+import base64
+
+from django.db import models
+
+from .sm import sm4_decrypt, sm4_encrypt
+
+
+class EncryptedTextField(models.TextField):
+    """Stores base64(SM4-CBC + SM3-HMAC) of the text; reads back the clear text.
+
+    Equality lookups are impossible on ciphertext: pair the field with a ``blind_index`` column.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return sm4_decrypt(base64.b64decode(value)).decode()
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return base64.b64encode(sm4_encrypt(str(value).encode())).decode()

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarYear(models.Model):
+    """A year whose official holiday schedule (国务院办公厅节假日安排) is known.
+
+    A year without a row counts plain weekdays, and every due date computed in it is provisional.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
+    source = models.CharField(_("来源"), max_length=200, blank=True)
+    published_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("节假日安排年份")
+        verbose_name_plural = verbose_name
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """An exception to the weekday rule: a holiday on a weekday, or a make-up workday (调休) at a weekend."""
+
+    date = models.DateField(_("日期"), primary_key=True)
+    is_workday = models.BooleanField(_("是否工作日"))
+    name = models.CharField(_("名称"), max_length=50, blank=True, help_text=_("如：国庆节、春节调休上班"))
+
+    class Meta:
+        verbose_name = _("节假日/调休日")
+        verbose_name_plural = verbose_name
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
+
+
+class AuditEvent(models.Model):
+    """One append-only event in the hash chain of its subject (a case, licence, grant, …).
+
+    ``hash`` = SM3 over the canonical serialisation of the event including ``prev_hash`` (the
+    previous event of the same subject), so chains of different subjects never contend.
+    """
+
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=60)
+    actor = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+    region_code = models.CharField(max_length=12, blank=True, db_index=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "seq"], name="audit_subject_seq_unique")
+        ]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}#{self.seq} {self.action}"
+
+
+class AuditCheckpoint(models.Model):
+    """Seals every event with id ≤ ``last_event_id`` into one SM2-signed Merkle root."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField()
+    event_count = models.PositiveIntegerField()
+    merkle_root = models.CharField(max_length=64)
+    prev_checkpoint_hash = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=16)
+    signature = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ≤ {self.last_event_id} {self.merkle_root[:12]}"
+
+
+class SigningKey(models.Model):
+    """An SM2 key pair of the platform or of a department (电子印章). The private key is SM4-encrypted
+    under the key-encryption key; it never appears in clear in the database, logs, admin or API."""
+
+    owner = models.CharField(_("持有者"), max_length=64, db_index=True, help_text=_("platform 或部门统一社会信用代码"))
+    key_id = models.CharField(_("密钥标识"), max_length=16, unique=True)
+    public_key = models.BinaryField(_("公钥"))
+    private_key_enc = models.BinaryField(editable=False)
+    valid_from = models.DateTimeField(_("生效时间"))
+    valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    active = models.BooleanField(_("当前使用"), default=True)
+
+    class Meta:
+        verbose_name = _("签名密钥")
+        verbose_name_plural = verbose_name
+        ordering = ["owner", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key_id}"
+
+    def __repr__(self) -> str:  # never leak key material into logs
+        return f"<SigningKey {self.owner} {self.key_id}>"
+
+
+class Notification(models.Model):
+    """A message sent (or to be sent) through the notifier: SMS/email/站内信. Kept for the user's inbox."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    channel = models.CharField(max_length=20, default="sms")
+    recipient = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = verbose_name
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,3 @@
+"""REST endpoints of the licences app (mounted under /api/)."""
+
+urlpatterns: list = []

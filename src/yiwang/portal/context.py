@@ -1,0 +1,32 @@
+"""Header links for the signed-in user: only the links that exist and that the user may use."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label, who sees it: "citizen" | "staff" | "admin")
+LINKS = [
+    ("portal:my_cases", _("我的办件"), "citizen"),
+    ("portal:my_licences", _("我的证照"), "citizen"),
+    ("portal:workbench", _("工作台"), "staff"),
+    ("admin:index", _("管理后台"), "admin"),
+]
+
+
+def portal_links(request) -> dict:
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {"portal_links": []}
+    is_staff_member = user.staff_roles.exists()
+    links = []
+    for name, label, audience in LINKS:
+        if audience == "staff" and not is_staff_member:
+            continue
+        if audience == "admin" and not user.is_staff:
+            continue
+        if audience == "citizen" and is_staff_member:
+            continue
+        try:
+            links.append({"url": reverse(name), "label": label})
+        except NoReverseMatch:
+            continue
+    return {"portal_links": links}

@@ -1,0 +1,15 @@
+"""Log in (phone number, ID number or staff user name + password) and log out."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from yiwang.portal.forms import LoginForm
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

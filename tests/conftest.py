@@ -1,0 +1,21 @@
+import os
+
+import pytest
+
+# Background tasks run in-process during tests (huey's immediate mode, in-memory storage).
+os.environ.setdefault("YIWANG_HUEY_IMMEDIATE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test writes uploads and generated files to its own directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    from yiwang.core import calendar
+
+    calendar.invalidate()
+    yield
+    calendar.invalidate()

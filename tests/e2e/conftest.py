@@ -1,0 +1,71 @@
+"""Browser journeys: Playwright driving Debian's Chromium against a live server.
+
+Without /usr/bin/chromium the journeys are skipped — unless YIWANG_REQUIRE_BROWSER=1 (set by CI),
+in which case they fail, so that CI can never pass without them having run.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the test itself still talks to the
+# database synchronously, which is safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("YIWANG_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        if os.environ.get("YIWANG_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium not found at {CHROMIUM}, and YIWANG_REQUIRE_BROWSER=1")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
+    context.set_default_timeout(15000)
+    p = context.new_page()
+    p.base_url = live_server.url
+    yield p
+    context.close()
+
+
+@pytest.fixture
+def shots(request):
+    """Save a screenshot under artifacts/screenshots/<test name>-<label>.png."""
+    root = Path(os.environ.get("YIWANG_ARTIFACTS", "artifacts")) / "screenshots"
+    root.mkdir(parents=True, exist_ok=True)
+
+    def take(page, label: str) -> Path:
+        path = root / f"{request.node.name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
