@@ -8,7 +8,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["yiwang", *sys.argv[1:]])
+    args = sys.argv[1:]
+    # `yiwang load-demo` and `yiwang load_demo` are the same command
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
+    execute_from_command_line(["yiwang", *args])
 
 
 if __name__ == "__main__":
