@@ -25,25 +25,42 @@ def normalize(value: str) -> str:
     return "".join(ch for ch in value if not ch.isspace() and ch not in "-_").upper()
 
 
+DIGITS = "0123456789"
+
+
 def validate_citizen_id(value: str, *, field: str = "id_number") -> str:
-    """Return the normalised 18-digit citizen ID number or raise InvalidInput naming what is wrong."""
+    """Return the normalised 18-digit citizen ID number or raise InvalidInput naming what is wrong.
+
+    The address code (first six digits) is not looked up in any table: GB 11643 only requires the
+    GB/T 2260 code in force when the number was issued, and codes are created and retired every year.
+    """
     number = normalize(value)
     if not number:
         raise InvalidInput(_("请填写公民身份号码。"), field=field)
+    if len(number) == 15 and all(ch in DIGITS for ch in number):
+        raise InvalidInput(_("这是15位的旧身份证号码，请填写18位公民身份号码。"), field=field)
     if len(number) != 18:
         raise InvalidInput(_("公民身份号码应为18位，当前为%(n)d位。") % {"n": len(number)}, field=field)
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise InvalidInput(_("公民身份号码前17位须为数字，最后一位为数字或X。"), field=field)
+    for pos, ch in enumerate(number, start=1):
+        # str.isdigit() would let other scripts' digits through (e.g. Arabic-Indic), hence DIGITS
+        if ch not in DIGITS and not (pos == 18 and ch == "X"):
+            raise InvalidInput(
+                _("公民身份号码第%(pos)d位“%(ch)s”不符合要求：前17位只能是数字，第18位是数字或X。")
+                % {"pos": pos, "ch": ch},
+                field=field,
+            )
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidInput(
-            _("公民身份号码中的出生日期 %(d)s 不是有效日期。") % {"d": number[6:14]}, field=field
+            _("公民身份号码第7至14位的出生日期“%(d)s”不是有效日期。") % {"d": number[6:14]}, field=field
         ) from None
-    if birth > dt.date.today() or birth.year < 1880:
-        raise InvalidInput(_("公民身份号码中的出生日期 %(d)s 不合理。") % {"d": number[6:14]}, field=field)
+    if birth > dt.date.today():
+        raise InvalidInput(_("公民身份号码中的出生日期 %(d)s 晚于今天。") % {"d": birth.isoformat()}, field=field)
+    if birth.year < 1880:
+        raise InvalidInput(_("公民身份号码中的出生日期 %(d)s 早于1880年。") % {"d": birth.isoformat()}, field=field)
     if ric.calc_check_digit(number) != number[17]:
-        raise InvalidInput(_("公民身份号码校验码错误，请核对后重新输入。"), field=field)
+        raise InvalidInput(_("公民身份号码最后一位校验码与前17位不符，请核对后重新输入。"), field=field)
     return number
 
 
@@ -61,21 +78,27 @@ def birth_date_of(citizen_id: str) -> dt.date:
 
 
 def validate_uscc(value: str, *, field: str = "uscc") -> str:
-    """Return the normalised 18-character unified social credit code or raise InvalidInput."""
+    """Return the normalised 18-character unified social credit code or raise InvalidInput.
+
+    Any registration-authority and organisation-type character of the GB 32100 alphabet is accepted
+    (stdnum's ``validate`` refuses letters there, yet 农业 N…, 中央军委 A… and 其他 Y… codes exist).
+    """
     code = normalize(value)
     if not code:
         raise InvalidInput(_("请填写统一社会信用代码。"), field=field)
     if len(code) != 18:
         raise InvalidInput(_("统一社会信用代码应为18位，当前为%(n)d位。") % {"n": len(code)}, field=field)
-    bad = sorted({ch for ch in code if ch not in USCC_ALPHABET})
+    bad = [(pos, ch) for pos, ch in enumerate(code, start=1) if ch not in USCC_ALPHABET]
     if bad:
         raise InvalidInput(
-            _("统一社会信用代码含有不允许的字符：%(c)s（不使用 I、O、Z、S、V）。") % {"c": "、".join(bad)}, field=field
+            _("统一社会信用代码第%(pos)s位含有不允许的字符：%(c)s（只用数字和大写字母，不使用 I、O、Z、S、V）。")
+            % {"pos": "、".join(str(p) for p, _ch in bad), "c": "、".join(sorted({ch for _p, ch in bad}))},
+            field=field,
         )
-    if not code[2:8].isdigit():
-        raise InvalidInput(_("统一社会信用代码第3至8位应为行政区划码（数字）。"), field=field)
+    if not all(ch in DIGITS for ch in code[2:8]):
+        raise InvalidInput(_("统一社会信用代码第3至8位应为登记管理机关的行政区划码（6位数字）。"), field=field)
     if uscc.calc_check_digit(code[:17]) != code[17]:
-        raise InvalidInput(_("统一社会信用代码校验码错误，请核对后重新输入。"), field=field)
+        raise InvalidInput(_("统一社会信用代码最后一位校验码与前17位不符，请核对后重新输入。"), field=field)
     return code
 
 

@@ -10,19 +10,23 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from . import audit
 from .models import SigningKey
 from .sm import key_id, sm2_generate_keypair, sm2_sign, sm2_verify, sm4_decrypt, sm4_encrypt
 
 PLATFORM = "platform"
 
 
-def create_key(owner: str) -> SigningKey:
-    """Generate a new active key for ``owner`` and retire its previous active key."""
+def create_key(owner: str, *, actor=None) -> SigningKey:
+    """Generate a new active key for ``owner`` and retire its previous active key (kept for verifying)."""
     public, private = sm2_generate_keypair()
     now = timezone.now()
     with transaction.atomic():
-        SigningKey.objects.select_for_update().filter(owner=owner, active=True).update(active=False, valid_until=now)
-        return SigningKey.objects.create(
+        retired = list(
+            SigningKey.objects.select_for_update().filter(owner=owner, active=True).values_list("key_id", flat=True)
+        )
+        SigningKey.objects.filter(owner=owner, active=True).update(active=False, valid_until=now)
+        key = SigningKey.objects.create(
             owner=owner,
             key_id=key_id(public),
             public_key=public,
@@ -30,6 +34,13 @@ def create_key(owner: str) -> SigningKey:
             valid_from=now,
             active=True,
         )
+        audit.record(
+            ("core.signingkey", owner),
+            "key_rotated" if retired else "key_created",
+            actor=actor,
+            data={"key_id": key.key_id, "retired": retired},
+        )
+        return key
 
 
 rotate = create_key
