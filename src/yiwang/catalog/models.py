@@ -8,9 +8,21 @@ case keeps the exact version it was filed under.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.errors import Conflict
 from yiwang.identity.models import Department, Region
+
+
+class PublishedVersionImmutable(Conflict):
+    """A write to a published (or retired) version, its materials or its stages."""
+
+
+def _immutable() -> PublishedVersionImmutable:
+    return PublishedVersionImmutable(gettext("已发布的事项版本不可修改；如需调整，请基于该版本新建草稿版本。"))
 
 
 class ItemType(models.TextChoices):
@@ -175,15 +187,59 @@ class ItemVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "number"], name="itemversion_number_unique")]
         indexes = [models.Index(fields=["status", "effective_from"])]
 
+    # Fields that may still change once a version is published: retiring it is the only change.
+    LIFECYCLE_FIELDS = ("id", "status", "published_at", "retired_at", "updated_at", "created_at")
+
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse any change to a published version except retiring it (services check first; this is
+        the last line of defence for code that bypasses them)."""
+        if self.pk is not None:
+            fields = self.content_attnames()
+            stored = type(self).objects.filter(pk=self.pk).values("status", *fields).first()
+            if stored is not None and stored["status"] != self.Status.DRAFT:
+                changed = [f for f in fields if stored[f] != getattr(self, f)]
+                allowed = stored["status"] == self.status or (
+                    stored["status"] == self.Status.PUBLISHED and self.status == self.Status.RETIRED
+                )
+                if changed or not allowed:
+                    raise _immutable()
+        super().save(*args, **kwargs)
 
     @property
     def is_published(self) -> bool:
         return self.status != self.Status.DRAFT
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
 
-class MaterialRequirement(models.Model):
+    @classmethod
+    def content_attnames(cls) -> list[str]:
+        return [f.attname for f in cls._meta.concrete_fields if f.name not in cls.LIFECYCLE_FIELDS]
+
+
+class VersionPartMixin:
+    """Materials and stages belong to their version: frozen with it once it is published."""
+
+    def _check_version_is_draft(self) -> None:
+        version_ids = {self.version_id}
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
+            if stored is not None:
+                version_ids.add(stored)
+        statuses = ItemVersion.objects.filter(pk__in=version_ids).values_list("status", flat=True)
+        if any(status != ItemVersion.Status.DRAFT for status in statuses):
+            raise _immutable()
+
+    def save(self, *args, **kwargs) -> None:
+        self._check_version_is_draft()
+        super().save(*args, **kwargs)
+
+
+class MaterialRequirement(VersionPartMixin, models.Model):
     """申请材料."""
 
     class Kind(models.TextChoices):
@@ -223,7 +279,7 @@ class MaterialRequirement(models.Model):
         return self.name
 
 
-class Stage(models.Model):
+class Stage(VersionPartMixin, models.Model):
     """办理环节: ordered back-office steps. Stages sharing ``parallel_group`` (at the same order) run at once."""
 
     class Kind(models.TextChoices):
@@ -255,3 +311,17 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@receiver(pre_delete, sender=ItemVersion)
+def _refuse_deleting_published_version(sender, instance: ItemVersion, **kwargs) -> None:
+    # pre_delete also runs for queryset and cascading deletes, unlike Model.delete()
+    stored = ItemVersion.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
+    if stored is not None and stored != ItemVersion.Status.DRAFT:
+        raise _immutable()
+
+
+@receiver(pre_delete, sender=MaterialRequirement)
+@receiver(pre_delete, sender=Stage)
+def _refuse_deleting_published_part(sender, instance, **kwargs) -> None:
+    instance._check_version_is_draft()
