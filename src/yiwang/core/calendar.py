@@ -12,16 +12,27 @@ import datetime as dt
 from dataclasses import dataclass
 from threading import Lock
 
+from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 
 from .models import CalendarDay, CalendarYear
 
-# Sent with ``year`` when an official schedule is added or changed, so that due dates get recomputed.
+# Sent on commit with ``year`` when an official schedule is added or changed (see
+# ``yiwang.core.services.publish_schedule``), so that provisional due dates get recomputed.
 schedule_published = Signal()
 
 _lock = Lock()
 _cache: dict | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleDay:
+    """One line of an official schedule: a holiday (``is_workday=False``) or a make-up workday."""
+
+    date: dt.date
+    is_workday: bool
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,11 +41,20 @@ class WorkingDate:
     provisional: bool  # True when a year without an official schedule was crossed
 
 
+def _version() -> tuple:
+    """A cheap fingerprint of the calendar tables, so that a process notices another one's changes."""
+    agg = CalendarYear.objects.aggregate(years=Count("year", distinct=True), last=Max("updated_at"), days=Count("days"))
+    return agg["years"], agg["last"], agg["days"]
+
+
 def _load() -> dict:
+    """The calendar snapshot, reloaded when the tables changed (in this process or another one)."""
     global _cache
+    version = _version()
     with _lock:
-        if _cache is None:
+        if _cache is None or _cache["version"] != version:
             _cache = {
+                "version": version,
                 "years": set(CalendarYear.objects.values_list("year", flat=True)),
                 "days": dict(CalendarDay.objects.values_list("date", "is_workday")),
             }
@@ -53,30 +73,37 @@ def _calendar_changed(sender, **kwargs) -> None:
     invalidate()
 
 
-def is_workday(day: dt.date) -> bool:
-    override = _load()["days"].get(day)
+def _is_workday(snapshot: dict, day: dt.date) -> bool:
+    override = snapshot["days"].get(day)
     if override is not None:
         return override
     return day.weekday() < 5
 
 
+def is_workday(day: dt.date) -> bool:
+    return _is_workday(_load(), day)
+
+
 def is_official(year: int) -> bool:
+    """Whether the official schedule of ``year`` has been entered."""
     return year in _load()["years"]
 
 
 def add_working_days(start: dt.date, days: int) -> WorkingDate:
     """The date on which ``days`` working days have elapsed after ``start`` (``start`` not counted).
 
-    ``days == 0`` gives ``start`` itself. Negative counts go backwards.
+    For ``days != 0`` the result is a working day; ``days == 0`` gives ``start`` itself. Negative
+    counts go backwards. ``provisional`` is True when a day of a year without official schedule was counted.
     """
+    snapshot = _load()
     step = 1 if days >= 0 else -1
     remaining = abs(days)
     current = start
     provisional = False
     while remaining:
         current += dt.timedelta(days=step)
-        provisional |= not is_official(current.year)
-        if is_workday(current):
+        provisional |= current.year not in snapshot["years"]
+        if _is_workday(snapshot, current):
             remaining -= 1
     return WorkingDate(current, provisional)
 
@@ -84,10 +111,12 @@ def add_working_days(start: dt.date, days: int) -> WorkingDate:
 def working_days_between(start: dt.date, end: dt.date) -> tuple[int, bool]:
     """Working days in the half-open interval (start, end]; negative when end < start.
 
-    Returns (count, provisional).
+    Returns (count, provisional). ``add_working_days(start, n).date`` is the earliest ``end`` with
+    count ``n``.
     """
     if end == start:
         return 0, False
+    snapshot = _load()
     sign = 1 if end > start else -1
     lo, hi = (start, end) if sign > 0 else (end, start)
     count = 0
@@ -95,8 +124,8 @@ def working_days_between(start: dt.date, end: dt.date) -> tuple[int, bool]:
     current = lo
     while current < hi:
         current += dt.timedelta(days=1)
-        provisional |= not is_official(current.year)
-        if is_workday(current):
+        provisional |= current.year not in snapshot["years"]
+        if _is_workday(snapshot, current):
             count += 1
     return sign * count, provisional
 
@@ -116,7 +145,8 @@ HOLIDAY_NAMES = {
 def seed_from_package(years: range | None = None, *, day_model=CalendarDay, year_model=CalendarYear) -> list[int]:
     """Load the official schedules that the ``chinese-calendar`` package knows. Returns the years loaded.
 
-    The model arguments let a data migration pass its historical models.
+    Only exceptions to the weekday rule become day rows. The model arguments let a data migration
+    pass its historical models.
     """
     import chinese_calendar
     from django.db import transaction
@@ -129,6 +159,7 @@ def seed_from_package(years: range | None = None, *, day_model=CalendarDay, year
                 chinese_calendar.is_workday(dt.date(year, 6, 1))
             except NotImplementedError:
                 continue
+            year_row, _ = year_model.objects.update_or_create(year=year, defaults={"source": "chinese-calendar"})
             day = dt.date(year, 1, 1)
             while day.year == year:
                 official = chinese_calendar.is_workday(day)
@@ -136,10 +167,14 @@ def seed_from_package(years: range | None = None, *, day_model=CalendarDay, year
                     _, name = chinese_calendar.get_holiday_detail(day)
                     label = HOLIDAY_NAMES.get(name or "", name or "")
                     day_model.objects.update_or_create(
-                        date=day, defaults={"is_workday": official, "name": label + ("调休上班" if official else "")}
+                        date=day,
+                        defaults={
+                            "year": year_row,
+                            "is_workday": official,
+                            "name": label + ("调休上班" if official else ""),
+                        },
                     )
                 day += dt.timedelta(days=1)
-            year_model.objects.update_or_create(year=year, defaults={"source": "chinese-calendar"})
             loaded.append(year)
     invalidate()
     return loaded

@@ -12,8 +12,13 @@ class CalendarYear(models.Model):
     """
 
     year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
-    source = models.CharField(_("来源"), max_length=200, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=200, blank=True, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
     published_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    # every change of the year's days goes through publish_schedule, which saves the year: the
+    # calendar cache of every process compares this timestamp to notice a new schedule
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("节假日安排年份")
@@ -28,6 +33,7 @@ class CalendarDay(models.Model):
     """An exception to the weekday rule: a holiday on a weekday, or a make-up workday (调休) at a weekend."""
 
     date = models.DateField(_("日期"), primary_key=True)
+    year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days", verbose_name=_("年份"))
     is_workday = models.BooleanField(_("是否工作日"))
     name = models.CharField(_("名称"), max_length=50, blank=True, help_text=_("如：国庆节、春节调休上班"))
 
@@ -37,7 +43,7 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
+        return f"{self.date} {_('上班') if self.is_workday else _('休息')} {self.name}".strip()
 
 
 class AuditEvent(models.Model):
