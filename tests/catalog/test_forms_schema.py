@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from yiwang.catalog.forms_schema import validate_form_data, validate_schema
@@ -31,7 +33,7 @@ SCHEMA = [
     },
 ]
 
-ID = make_citizen_id("441602", __import__("datetime").date(1990, 5, 12), 123)
+ID = make_citizen_id("441602", dt.date(1990, 5, 12), 123)
 USCC = make_uscc("91441602", "MA4UP123")
 
 

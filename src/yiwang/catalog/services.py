@@ -82,7 +82,7 @@ def can_manage_catalog(user: Any) -> bool:
     return user.staff_roles.filter(role__in=[ROLE, StaffRole.Role.ADMINISTRATOR]).exists()
 
 
-def _check_actor(actor: Any) -> None:
+def check_actor(actor: Any) -> None:
     """A user must be a catalog manager; ``None`` or a string names the system (commands, demo)."""
     if actor is None or isinstance(actor, str):
         return
@@ -290,7 +290,7 @@ def create_item(
 ) -> ServiceItem:
     """Register a new item; its 实施编码 is built from the department's credit code, the level and the
     12-character 基本编码. The item has no version until ``create_draft``."""
-    _check_actor(actor)
+    check_actor(actor)
     base = normalize(base_code)
     if not BASE_CODE_RE.match(base):
         raise InvalidInput(
@@ -328,7 +328,7 @@ def create_draft(
     **fields: Any,
 ) -> ItemVersion:
     """A new draft version of ``item`` with the given elements (and optionally its materials and stages)."""
-    _check_actor(actor)
+    check_actor(actor)
     item = _lock_item(item.pk)
     _refuse_second_draft(item)
     fields.setdefault("exercise_level", item.code[18])
@@ -358,7 +358,7 @@ def _refuse_second_draft(item: ServiceItem) -> None:
 @transaction.atomic
 def new_draft_from(version: ItemVersion, *, actor: Any = None) -> ItemVersion:
     """Copy a published (or retired) version, with its materials, stages and form, into a new draft."""
-    _check_actor(actor)
+    check_actor(actor)
     item, source = _lock_version(version)
     if source.status == ItemVersion.Status.DRAFT:
         raise Conflict(_("第%(n)d版本身就是草稿，可直接编辑。") % {"n": source.number})
@@ -392,7 +392,7 @@ def update_draft(
     **fields: Any,
 ) -> ItemVersion:
     """Change a draft's elements; ``materials``/``stages``, when given, replace the existing lists."""
-    _check_actor(actor)
+    check_actor(actor)
     item, fresh = _lock_version(version)
     _require_draft(fresh)
     before = snapshot(fresh)
@@ -412,7 +412,7 @@ def update_draft(
 @transaction.atomic
 def save_part(part: MaterialRequirement | Stage, *, actor: Any = None) -> MaterialRequirement | Stage:
     """Add or change one material or stage of a draft (the admin's inline rows come through here)."""
-    _check_actor(actor)
+    check_actor(actor)
     item, version = _lock_version(part.version)
     _require_draft(version)
     kind = "material" if isinstance(part, MaterialRequirement) else "stage"
@@ -437,7 +437,7 @@ def save_part(part: MaterialRequirement | Stage, *, actor: Any = None) -> Materi
 @transaction.atomic
 def delete_part(part: MaterialRequirement | Stage, *, actor: Any = None) -> None:
     """Remove one material or stage from a draft."""
-    _check_actor(actor)
+    check_actor(actor)
     item, version = _lock_version(part.version)
     _require_draft(version)
     kind = "material" if isinstance(part, MaterialRequirement) else "stage"
@@ -449,7 +449,7 @@ def delete_part(part: MaterialRequirement | Stage, *, actor: Any = None) -> None
 @transaction.atomic
 def delete_draft(version: ItemVersion, *, actor: Any = None) -> None:
     """Throw a draft away (published versions are kept for ever: cases refer to them)."""
-    _check_actor(actor)
+    check_actor(actor)
     item, fresh = _lock_version(version)
     _require_draft(fresh)
     number = fresh.number
@@ -461,7 +461,7 @@ def delete_draft(version: ItemVersion, *, actor: Any = None) -> None:
 def publish(version: ItemVersion, *, actor: Any = None, effective_from: dt.date | None = None) -> ItemVersion:
     """Publish a complete draft, in force from ``effective_from`` (default today). From now on the
     version, its materials, stages and form never change."""
-    _check_actor(actor)
+    check_actor(actor)
     item, fresh = _lock_version(version)
     _require_draft(fresh)
     today = timezone.localdate()
@@ -504,7 +504,7 @@ def publish(version: ItemVersion, *, actor: Any = None, effective_from: dt.date 
 def retire(version: ItemVersion, *, actor: Any = None) -> ItemVersion:
     """Stop offering a published version. Earlier published versions are retired with it, so that an
     older version never comes back into force; versions scheduled for later are kept."""
-    _check_actor(actor)
+    check_actor(actor)
     item, fresh = _lock_version(version)
     if fresh.status != ItemVersion.Status.PUBLISHED:
         raise Conflict(
