@@ -61,7 +61,7 @@ class SigningKeyAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "subject_type", "subject_id", "seq", "action", "actor", "actor_role", "at"]
+    list_display = ["id", "subject_type", "subject_id", "seq", "action", "actor", "actor_role", "at", "checkpoint"]
     list_filter = ["subject_type", "action"]
     search_fields = ["subject_id", "actor", "hash"]
     date_hierarchy = "at"

@@ -3,6 +3,10 @@
 ``record`` must run inside the caller's transaction, after the caller has locked the subject row
 (``select_for_update``): the lock orders concurrent writers of one subject, and the unique
 (subject, seq) constraint refuses a fork should a caller forget it. Subjects never wait for each other.
+
+Periodically a checkpoint (``services.create_checkpoint``) seals the new events of all subjects into
+one SM3 Merkle root signed with the platform's SM2 key; ``yiwang verify-audit`` (``verify.py``)
+re-hashes every chain and every checkpoint.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
-from .sm import sm3_hex
+from .models import AuditCheckpoint, AuditEvent
+from .sm import sm3, sm3_hex
 
 GENESIS = "0" * 64
 
@@ -29,6 +33,7 @@ def canonical(payload: dict[str, Any]) -> bytes:
 
 
 def event_hash(event: AuditEvent) -> str:
+    """SM3 of the event's canonical form, which includes ``prev_hash`` (the chain link)."""
     payload = {
         "subject_type": event.subject_type,
         "subject_id": str(event.subject_id),
@@ -42,6 +47,10 @@ def event_hash(event: AuditEvent) -> str:
         "prev_hash": event.prev_hash,
     }
     return sm3_hex(canonical(payload))
+
+
+def subject_label(subject_type: str, subject_id: str) -> str:
+    return f"{subject_type}:{subject_id}"
 
 
 def subject_key(subject: models.Model | tuple[str, Any]) -> tuple[str, str]:
@@ -94,5 +103,49 @@ def record(
 
 
 def history(subject: models.Model | tuple[str, Any]) -> models.QuerySet[AuditEvent]:
+    """The subject's events, oldest first."""
     subject_type, subject_id = subject_key(subject)
     return AuditEvent.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("seq")
+
+
+# --- checkpoints ------------------------------------------------------------------------------------
+
+
+def merkle_root(leaf_hashes: list[str]) -> str:
+    """SM3 Merkle tree hash of hex event hashes (RFC 6962 shape: 0x00 leaf and 0x01 node prefixes,
+    an odd node is carried up unchanged). The root of no leaves is SM3 of the empty string."""
+    if not leaf_hashes:
+        return sm3_hex(b"")
+    level = [sm3(b"\x00" + bytes.fromhex(h)) for h in leaf_hashes]
+    while len(level) > 1:
+        paired = [sm3(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0].hex()
+
+
+def heads_of(events: list[tuple[str, str, int, str]]) -> dict[str, list]:
+    """{"type:id": [last seq, its hash]} for (subject_type, subject_id, seq, hash) rows."""
+    heads: dict[str, list] = {}
+    for subject_type, subject_id, seq, hash_ in events:
+        label = subject_label(subject_type, subject_id)
+        if label not in heads or heads[label][0] < seq:
+            heads[label] = [seq, hash_]
+    return heads
+
+
+def checkpoint_payload(checkpoint: AuditCheckpoint) -> bytes:
+    """The bytes that a checkpoint's hash and SM2 signature cover."""
+    return canonical(
+        {
+            "version": 1,
+            "created_at": checkpoint.created_at.astimezone(dt.UTC).isoformat(),
+            "first_event_id": checkpoint.first_event_id,
+            "last_event_id": checkpoint.last_event_id,
+            "event_count": checkpoint.event_count,
+            "merkle_root": checkpoint.merkle_root,
+            "heads_hash": sm3_hex(canonical(checkpoint.heads)),
+            "prev_checkpoint_hash": checkpoint.prev_checkpoint_hash,
+        }
+    )

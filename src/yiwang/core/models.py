@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,24 +47,65 @@ class CalendarDay(models.Model):
         return f"{self.date} {_('上班') if self.is_workday else _('休息')} {self.name}".strip()
 
 
+class AuditCheckpoint(models.Model):
+    """Seals a batch of audit events into one SM2-signed SM3 Merkle root, chained to the previous
+    checkpoint, so that deleting or editing any sealed event — even a whole subject's chain — shows.
+
+    ``heads`` records, for every subject with events in the batch, the last sealed ``[seq, hash]``:
+    it lets ``verify-audit`` name the subject whose events went missing.
+    """
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    first_event_id = models.BigIntegerField(_("首个事件"))
+    last_event_id = models.BigIntegerField(_("末个事件"))
+    event_count = models.PositiveIntegerField(_("事件数"))
+    merkle_root = models.CharField(_("Merkle 根（SM3）"), max_length=64)
+    heads = models.JSONField(_("各主体最后事件"), default=dict)
+    prev_checkpoint_hash = models.CharField(_("上一检查点哈希"), max_length=64, blank=True)
+    hash = models.CharField(_("检查点哈希"), max_length=64, unique=True)
+    key_id = models.CharField(_("签名密钥"), max_length=16)
+    signature = models.BinaryField(_("签名"))
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
+        constraints = [
+            # two checkpoints never follow the same one: a concurrent second sealing fails instead of forking
+            models.UniqueConstraint(fields=["prev_checkpoint_hash"], name="audit_checkpoint_chain_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ≤ {self.last_event_id} {self.merkle_root[:12]}"
+
+
 class AuditEvent(models.Model):
     """One append-only event in the hash chain of its subject (a case, licence, grant, …).
 
     ``hash`` = SM3 over the canonical serialisation of the event including ``prev_hash`` (the
     previous event of the same subject), so chains of different subjects never contend.
+    ``checkpoint`` is set once, when a checkpoint seals the event; it is not part of the hash.
     """
 
-    subject_type = models.CharField(max_length=40)
-    subject_id = models.CharField(max_length=64)
-    seq = models.PositiveIntegerField()
-    action = models.CharField(max_length=60)
-    actor = models.CharField(max_length=150, blank=True)
-    actor_role = models.CharField(max_length=40, blank=True)
-    at = models.DateTimeField()
-    data = models.JSONField(default=dict, blank=True)
-    region_code = models.CharField(max_length=12, blank=True, db_index=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    subject_type = models.CharField(_("主体类型"), max_length=40)
+    subject_id = models.CharField(_("主体标识"), max_length=64)
+    seq = models.PositiveIntegerField(_("序号"))
+    action = models.CharField(_("动作"), max_length=60)
+    actor = models.CharField(_("操作人"), max_length=150, blank=True)
+    actor_role = models.CharField(_("角色"), max_length=40, blank=True)
+    at = models.DateTimeField(_("时间"))
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True, db_index=True)
+    prev_hash = models.CharField(_("前一事件哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    checkpoint = models.ForeignKey(
+        AuditCheckpoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("检查点"),
+    )
 
     class Meta:
         verbose_name = _("审计事件")
@@ -76,27 +118,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type}:{self.subject_id}#{self.seq} {self.action}"
-
-
-class AuditCheckpoint(models.Model):
-    """Seals every event with id ≤ ``last_event_id`` into one SM2-signed Merkle root."""
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    first_event_id = models.BigIntegerField()
-    last_event_id = models.BigIntegerField()
-    event_count = models.PositiveIntegerField()
-    merkle_root = models.CharField(max_length=64)
-    prev_checkpoint_hash = models.CharField(max_length=64, blank=True)
-    key_id = models.CharField(max_length=16)
-    signature = models.BinaryField()
-
-    class Meta:
-        verbose_name = _("审计检查点")
-        verbose_name_plural = verbose_name
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} ≤ {self.last_event_id} {self.merkle_root[:12]}"
 
 
 class SigningKey(models.Model):

@@ -1,17 +1,20 @@
-"""Use cases of the platform core: publishing a year's official holiday schedule."""
+"""Use cases of the platform core: publishing a year's official holiday schedule, sealing the audit
+events into signed checkpoints."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit
+from . import audit, keys
 from .calendar import ScheduleDay, invalidate, schedule_published
 from .errors import InvalidInput
-from .models import CalendarDay, CalendarYear
+from .models import AuditCheckpoint, AuditEvent, CalendarDay, CalendarYear
+from .sm import sm3_hex
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 NAME_MAX = CalendarDay._meta.get_field("name").max_length
@@ -76,3 +79,64 @@ def publish_schedule(year: int, days: Iterable[ScheduleDay | tuple], source: str
         transaction.on_commit(invalidate)
         transaction.on_commit(lambda: schedule_published.send(sender=CalendarYear, year=year))
     return row
+
+
+# --- audit checkpoints ------------------------------------------------------------------------------
+
+CHECKPOINT_MAX_EVENTS = 50_000
+_BATCH = 1_000
+
+
+def create_checkpoint(*, max_events: int = CHECKPOINT_MAX_EVENTS) -> AuditCheckpoint | None:
+    """Seal the audit events that no checkpoint holds yet (at most ``max_events``, oldest first) into
+    one checkpoint: the SM3 Merkle root of their hashes and each subject's last event, signed with the
+    platform's SM2 key and chained to the previous checkpoint. Returns None when there is nothing new.
+
+    Events are selected by "not sealed yet" rather than by id range, so that an event whose
+    transaction commits late (with a lower id) is sealed by the next checkpoint instead of being
+    missed. Concurrent calls cannot fork the chain: ``prev_checkpoint_hash`` is unique, and the loser
+    returns None.
+    """
+    keys.active_key(keys.PLATFORM)  # a first key is created (and audited) before the events are read
+    previous = None
+    try:
+        with transaction.atomic():
+            previous = AuditCheckpoint.objects.select_for_update().order_by("-id").first()
+            rows = list(
+                AuditEvent.objects.filter(checkpoint__isnull=True)
+                .order_by("id")
+                .values_list("id", "subject_type", "subject_id", "seq", "hash")[:max_events]
+            )
+            if not rows:
+                return None
+            checkpoint = AuditCheckpoint(
+                created_at=timezone.now(),
+                first_event_id=rows[0][0],
+                last_event_id=rows[-1][0],
+                event_count=len(rows),
+                merkle_root=audit.merkle_root([r[4] for r in rows]),
+                heads=audit.heads_of([r[1:] for r in rows]),
+                prev_checkpoint_hash=previous.hash if previous else "",
+            )
+            payload = audit.checkpoint_payload(checkpoint)
+            checkpoint.hash = sm3_hex(payload)
+            checkpoint.key_id, checkpoint.signature = keys.sign(keys.PLATFORM, payload)
+            checkpoint.save(force_insert=True)
+            ids = [r[0] for r in rows]
+            for start in range(0, len(ids), _BATCH):
+                AuditEvent.objects.filter(id__in=ids[start : start + _BATCH]).update(checkpoint=checkpoint)
+    except IntegrityError:
+        if AuditCheckpoint.objects.filter(prev_checkpoint_hash=previous.hash if previous else "").exists():
+            return None  # another process sealed these events a moment ago
+        raise
+    return checkpoint
+
+
+def seal_pending_events(*, batch: int = CHECKPOINT_MAX_EVENTS) -> list[AuditCheckpoint]:
+    """Create checkpoints until every audit event is sealed (several when there is a large backlog)."""
+    sealed = []
+    while checkpoint := create_checkpoint(max_events=batch):
+        sealed.append(checkpoint)
+        if checkpoint.event_count < batch:
+            break
+    return sealed
