@@ -6,3 +6,11 @@ class CasesConfig(AppConfig):
     name = "yiwang.cases"
     label = "cases"
     verbose_name = _("办件管理")
+
+    def ready(self) -> None:
+        from yiwang.core.calendar import schedule_published
+
+        from .tasks import on_schedule_published
+
+        # due dates computed across a year without an official schedule are provisional until it is entered
+        schedule_published.connect(on_schedule_published, dispatch_uid="cases.recompute_due_dates")

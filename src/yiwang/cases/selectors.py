@@ -1,0 +1,400 @@
+"""Shared reads of cases. Permissions are filters IN THE QUERY, never per object in Python.
+
+Who sees a case:
+- an applicant: cases where they are the applicant person or the agent (经办人), their own online
+  submissions, and cases of organisations they are authorised to act for (AgentAuthorization valid
+  today) — drafts included;
+- a staff member: submitted cases of the departments where they hold a role, cases with a task in
+  those departments (parallel stages of other departments), and window cases they took in as clerk.
+Anything else is "not found", so that ids of other people's cases reveal nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.core import audit
+from yiwang.core.errors import NotFound
+from yiwang.core.ids import normalize
+from yiwang.identity.models import AgentAuthorization, Department, NaturalPerson, StaffRole
+
+from .models import (
+    OPEN_STATES,
+    REVIEW_STATES,
+    Case,
+    CaseDocument,
+    CaseMaterial,
+    CaseTask,
+    Channel,
+    Extension,
+    PaymentOrder,
+    Status,
+)
+
+
+def person_of(user) -> NaturalPerson | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return NaturalPerson.objects.filter(user=user).first()
+
+
+def acting_organisation_ids(user) -> QuerySet:
+    """Organisations the user may act for today (经办人授权)."""
+    today = timezone.localdate()
+    return (
+        AgentAuthorization.objects.filter(person__user=user)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values("organisation_id")
+    )
+
+
+def applicant_filter(user) -> Q:
+    return (
+        Q(applicant_person__user=user)
+        | Q(agent__user=user)
+        | Q(channel=Channel.ONLINE, submitted_by=user)
+        | Q(applicant_org__in=acting_organisation_ids(user))
+    )
+
+
+def staff_department_ids(user) -> QuerySet:
+    return StaffRole.objects.filter(user=user).values("department_id")
+
+
+def staff_filter(user) -> Q:
+    departments = staff_department_ids(user)
+    with_task_there = CaseTask.objects.filter(department__in=departments).values("case_id")
+    return (Q(department__in=departments) | Q(pk__in=with_task_there) | Q(clerk=user)) & ~Q(status=Status.DRAFT)
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    return Case.objects.filter(applicant_filter(user) | staff_filter(user))
+
+
+def is_applicant_of(user, case: Case) -> bool:
+    return getattr(user, "is_authenticated", False) and Case.objects.filter(applicant_filter(user), pk=case.pk).exists()
+
+
+def is_staff_of(user, case: Case) -> bool:
+    return getattr(user, "is_authenticated", False) and Case.objects.filter(staff_filter(user), pk=case.pk).exists()
+
+
+def _with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related("version", "item", "department", "applicant_person", "applicant_org", "agent")
+
+
+def cases_for_applicant(user, *, status: str | None = None, include_drafts: bool = True) -> QuerySet[Case]:
+    """ "我的办件": every case the user applied for or acts for, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    qs = Case.objects.filter(applicant_filter(user))
+    if not include_drafts:
+        qs = qs.exclude(status=Status.DRAFT)
+    if status:
+        qs = qs.filter(status=status)
+    return _with_relations(qs).order_by("-updated_at", "-id")
+
+
+def drafts_for(user) -> QuerySet[Case]:
+    return _with_relations(Case.objects.filter(status=Status.DRAFT, submitted_by=user)).order_by("-updated_at")
+
+
+def case_for_user(user, pk_or_number: int | str) -> Case:
+    """The case by number (or by id, for drafts) if the user may see it; otherwise NotFound."""
+    qs = _with_relations(visible_cases(user))
+    ref = str(pk_or_number).strip()
+    case = qs.filter(number=ref).first()
+    if case is None and ref.isdigit() and len(ref) < 19:
+        case = qs.filter(pk=int(ref)).first()
+    if case is None:
+        raise NotFound(_("未找到该办件。"))
+    return case
+
+
+def work_queue(user, department: Department | int | None = None, role: str | None = None) -> QuerySet[CaseTask]:
+    """Back-office tasks the user can work on: open tasks of (department, role) pairs the user holds,
+    and the tasks the user has claimed. Optionally narrowed to one department and/or role."""
+    roles = StaffRole.objects.filter(user=user)
+    if department is not None:
+        roles = roles.filter(department=department)
+    if role:
+        roles = roles.filter(role=role)
+    pairs = Q(pk__in=[])
+    for dep_id, role_name in roles.values_list("department_id", "role"):
+        pairs |= Q(department_id=dep_id, role=role_name, status=CaseTask.State.OPEN)
+    mine = Q(assignee=user, status=CaseTask.State.CLAIMED)
+    if department is not None:
+        mine &= Q(department=department)
+    if role:
+        mine &= Q(role=role)
+    return (
+        CaseTask.objects.filter(pairs | mine)
+        .filter(case__status__in=[Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION_REQUESTED])
+        .select_related("case", "case__version", "case__department", "department", "assignee")
+        .order_by("due_date", "case__due_date", "id")
+    )
+
+
+ACCEPT_ROLES = (
+    StaffRole.Role.WINDOW_CLERK,
+    StaffRole.Role.HANDLER,
+    StaffRole.Role.REVIEWER,
+    StaffRole.Role.APPROVER,
+)
+
+
+def acceptance_queue(user, department: Department | int | None = None) -> QuerySet[Case]:
+    """Submitted cases waiting for acceptance that the user may accept: cases of departments where the
+    user is a clerk/handler/reviewer/approver, and window cases the user took in."""
+    roles = StaffRole.objects.filter(user=user, role__in=ACCEPT_ROLES)
+    if department is not None:
+        roles = roles.filter(department=department)
+    q = Q(department__in=roles.values("department_id"))
+    if department is None:
+        q |= Q(clerk=user)
+    return _with_relations(Case.objects.filter(q, status=Status.SUBMITTED)).order_by("acceptance_due", "id")
+
+
+def department_cases(
+    user, department: Department | int | None = None, *, status: str | None = None, warning: str | None = None
+) -> QuerySet[Case]:
+    """All non-draft cases the user sees as staff (for lists and supervision), with optional filters."""
+    qs = Case.objects.filter(staff_filter(user))
+    if department is not None:
+        qs = qs.filter(department=department)
+    if status:
+        qs = qs.filter(status=status)
+    if warning:
+        qs = qs.filter(warning_level=warning, status__in=OPEN_STATES)
+    return _with_relations(qs).order_by("due_date", "-id")
+
+
+def pending_extensions(user) -> QuerySet[Extension]:
+    """Extension requests waiting for an approver of the case's department."""
+    departments = StaffRole.objects.filter(user=user, role=StaffRole.Role.APPROVER).values("department_id")
+    return Extension.objects.filter(status=Extension.State.PENDING, case__department__in=departments).select_related(
+        "case", "requested_by"
+    )
+
+
+def documents_for(user, case: Case) -> QuerySet[CaseDocument]:
+    case = case_for_user(user, case.number or case.pk)
+    return case.documents.all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Timeline and the public progress query
+
+ACTION_LABELS = {
+    "draft_saved": gettext_lazy("保存草稿"),
+    "submitted": gettext_lazy("提交申请"),
+    "accepted": gettext_lazy("受理"),
+    "deemed_accepted": gettext_lazy("视为受理（逾期未作受理决定）"),
+    "refused": gettext_lazy("不予受理"),
+    "correction_requested": gettext_lazy("一次性告知补正"),
+    "correction_resubmitted": gettext_lazy("提交补正材料"),
+    "task_claimed": gettext_lazy("签收办理"),
+    "task_passed": gettext_lazy("办理通过"),
+    "task_returned": gettext_lazy("退回"),
+    "special_procedure_started": gettext_lazy("进入特别程序（暂停计时）"),
+    "special_procedure_ended": gettext_lazy("特别程序结束（恢复计时）"),
+    "extension_requested": gettext_lazy("申请延期"),
+    "extension_approved": gettext_lazy("批准延期"),
+    "extension_rejected": gettext_lazy("不批准延期"),
+    "decided": gettext_lazy("作出决定"),
+    "payment_ordered": gettext_lazy("开具缴费单"),
+    "payment_paid": gettext_lazy("缴费成功"),
+    "completed": gettext_lazy("办结"),
+    "delivered": gettext_lazy("送达"),
+    "withdrawn": gettext_lazy("撤回申请"),
+    "due_recomputed": gettext_lazy("重新计算办理期限"),
+    "warning_changed": gettext_lazy("时限预警变化"),
+}
+# Steps an applicant does not need to see (internal book-keeping of the back office).
+_INTERNAL = {"draft_saved", "task_claimed", "warning_changed", "extension_requested", "extension_rejected"}
+
+
+def _label(event) -> str:
+    label = str(ACTION_LABELS.get(event.action, event.action))
+    if event.action == "decided":
+        return _("准予办理") if event.data.get("decision") == "approved" else _("不予办理")
+    if event.action in {"task_passed", "task_returned", "task_claimed"} and event.data.get("stage"):
+        return f"{event.data['stage']} · {label}"
+    return label
+
+
+def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]:
+    """Events of the case, oldest first. ``audience``: "staff" (actor, role, comments), "applicant"
+    (what happened, which department, reasons addressed to the applicant) or "public" (no personal data)."""
+    out: list[dict[str, Any]] = []
+    for event in audit.history(case):
+        if audience != "staff" and event.action in _INTERNAL:
+            continue
+        entry: dict[str, Any] = {
+            "at": event.at,
+            "action": event.action,
+            "label": _label(event),
+            "department": event.data.get("department", ""),
+            "status": event.data.get("after", ""),
+        }
+        if audience in {"staff", "applicant"}:
+            entry["note"] = event.data.get("note", "")
+        if audience == "staff":
+            entry["actor"] = event.actor
+            entry["role"] = event.actor_role
+        out.append(entry)
+    return out
+
+
+def current_departments(case: Case) -> list[str]:
+    """Who holds the case now: the departments of its active tasks, else the implementing department."""
+    names = list(
+        case.tasks.filter(status__in=[CaseTask.State.OPEN, CaseTask.State.CLAIMED])
+        .values_list("department__name", flat=True)
+        .distinct()
+    )
+    if names:
+        return sorted(names)
+    return [case.department.name] if case.status in OPEN_STATES else []
+
+
+def progress_query(number: str, id_last4: str) -> dict[str, Any]:
+    """Public progress by 办件编号 + the last 4 characters of the applicant's ID number (or credit code).
+
+    Reveals only the item, status, current department, due date and a timeline without personal data.
+    A wrong number and a wrong code give the same NotFound, so that the query confirms nothing.
+    """
+    number = normalize(number)
+    code = normalize(id_last4)
+    case = (
+        Case.objects.filter(number=number, applicant_id_last4=code)
+        .exclude(status=Status.DRAFT)
+        .select_related("version", "department")
+        .first()
+        if len(code) == 4
+        else None
+    )
+    if case is None:
+        raise NotFound(_("未查询到办件，请核对办件编号和证件号码后四位。"))
+    return {
+        "number": case.number,
+        "item": case.version.name,
+        "department": case.department.name,
+        "status": case.status,
+        "status_display": case.get_status_display(),
+        "current_departments": current_departments(case),
+        "submitted_at": case.submitted_at,
+        "due_date": case.due_date,
+        "due_provisional": case.due_provisional,
+        "timeline": timeline(case, audience="public"),
+    }
+
+
+def document_for(user, case_ref: int | str, document_id: int) -> CaseDocument:
+    """A generated document of a case the user may see (applicant or staff); else NotFound."""
+    case = case_for_user(user, case_ref)
+    document = case.documents.filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(_("未找到该文书。"))
+    return document
+
+
+def material_for(user, case_ref: int | str, material_id: int) -> CaseMaterial:
+    """An uploaded material of a case the user may see; else NotFound."""
+    case = case_for_user(user, case_ref)
+    material = case.materials.filter(pk=material_id).exclude(file="").select_related("requirement").first()
+    if material is None:
+        raise NotFound(_("未找到该材料。"))
+    return material
+
+
+def applicant_todo(case: Case) -> list[dict[str, Any]]:
+    """What the applicant must do now: supply corrections (every item listed), pay a fee order."""
+    todo: list[dict[str, Any]] = []
+    if case.status == Status.CORRECTION_REQUESTED:
+        correction = case.corrections.filter(round=case.submission_round).first()
+        if correction:
+            todo.append({"kind": "correction", "label": _("请一次性补正以下内容"), "items": correction.items})
+    for order in case.payments.filter(status=PaymentOrder.State.UNPAID):
+        todo.append({"kind": "payment", "label": _("请缴纳费用"), "order": order.number, "amount": str(order.amount)})
+    return todo
+
+
+def available_actions(user, case: Case) -> list[str]:
+    """The actions ``user`` may try on ``case`` now, for showing buttons (the services still decide).
+
+    Names match the API paths: submit, edit, delete (drafts); withdraw, resubmit, pay (applicant);
+    accept, refuse, request-correction, claim, pass, return, decide, special-procedure,
+    special-procedure-end, extension, extension-approve, payment, complete, deliver (staff).
+    """
+    from .services import ACCEPT_ROLES, REVIEW_ROLES, fee_settled
+
+    out: list[str] = []
+    status = case.status
+    if is_applicant_of(user, case):
+        if status == Status.DRAFT:
+            out += ["submit", "edit", "delete"]
+        if status in OPEN_STATES:
+            out.append("withdraw")
+        if status == Status.CORRECTION_REQUESTED:
+            out.append("resubmit")
+        if case.payments.filter(status=PaymentOrder.State.UNPAID).exists():
+            out.append("pay")
+    if status == Status.DRAFT or not is_staff_of(user, case):
+        return out
+    roles = set(StaffRole.objects.filter(user=user, department=case.department).values_list("role", flat=True))
+    clerk = case.channel == Channel.WINDOW and case.clerk_id == user.pk
+    can_accept = clerk or bool(roles & set(ACCEPT_ROLES))
+    can_review = bool(roles & set(REVIEW_ROLES))
+    mine = case.tasks.filter(assignee=user, status=CaseTask.State.CLAIMED)
+    holds = mine.exists()
+    corrected_this_round = case.corrections.filter(round=case.submission_round).exists()
+    if status == Status.SUBMITTED and can_accept:
+        out += ["accept", "refuse"] + ([] if corrected_this_round else ["request-correction"])
+    if status in {Status.ACCEPTED, Status.IN_REVIEW}:
+        pairs = set(StaffRole.objects.filter(user=user).values_list("department_id", "role"))
+        if any((t.department_id, t.role) in pairs for t in case.tasks.filter(status=CaseTask.State.OPEN)):
+            out.append("claim")
+        if mine.exclude(kind="decide").exists():
+            out += ["pass", "return"]
+        decide_task = mine.filter(kind="decide").first()
+        immediate = case.version.handling == "1" and (clerk or roles & {"window_clerk", "approver"})
+        if immediate or (
+            decide_task
+            and not case.tasks.filter(step=decide_task.step, status__in=["open", "claimed"])
+            .exclude(pk=decide_task.pk)
+            .exists()
+        ):
+            out.append("decide")
+        if (can_review or holds) and not corrected_this_round:
+            out.append("request-correction")
+        if can_review or holds:
+            out.append("special-procedure")
+    if status == Status.SUSPENDED and (can_review or holds):
+        out.append("special-procedure-end")
+    pending_extension = case.extensions.filter(status=Extension.State.PENDING).exists()
+    if status in REVIEW_STATES and (can_review or holds) and not pending_extension:
+        out.append("extension")
+    if "approver" in roles and pending_extension:
+        out.append("extension-approve")
+    if status in {Status.APPROVED, Status.DENIED} and can_accept and fee_settled(case):
+        out.append("complete")
+    if (
+        can_accept
+        and status in OPEN_STATES | {Status.APPROVED, Status.COMPLETED}
+        and case.version.fee > 0
+        and not case.payments.filter(status=PaymentOrder.State.UNPAID).exists()
+        and not case.payments.filter(status=PaymentOrder.State.PAID).exists()
+    ):
+        out.append("payment")
+    if status == Status.COMPLETED and can_accept:
+        out.append("deliver")
+    return out
