@@ -1,0 +1,62 @@
+"""Shared reads about people, organisations and staff. Filters are in the query, never in Python."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User
+
+
+def roles_of(user: User) -> frozenset[str]:
+    """The role codes (``StaffRole.Role`` values) the user holds in any department."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    return frozenset(StaffRole.objects.filter(user=user).values_list("role", flat=True))
+
+
+def has_role(user: User, role: str, department: Department | None = None) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    roles = StaffRole.objects.filter(user=user, role=role)
+    if department is not None:
+        roles = roles.filter(department=department)
+    return roles.exists()
+
+
+def departments_of(user: User, role: str | None = None) -> QuerySet[Department]:
+    """The departments in which the user holds ``role`` (any role when None)."""
+    if not user or not user.is_authenticated:
+        return Department.objects.none()
+    roles = StaffRole.objects.filter(user=user)
+    if role is not None:
+        roles = roles.filter(role=role)
+    return Department.objects.filter(pk__in=roles.values("department")).order_by("region_id", "name")
+
+
+def valid_authorizations(on: dt.date | None = None) -> QuerySet[AgentAuthorization]:
+    """Agent authorizations in force on ``on`` (today by default); both ends inclusive, open when empty."""
+    on = on or timezone.localdate()
+    return AgentAuthorization.objects.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on)).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+    )
+
+
+def organisations_for(person: NaturalPerson | None, on: dt.date | None = None) -> QuerySet[LegalPerson]:
+    """The organisations that ``person`` may act for (经办人) on ``on`` (today by default)."""
+    if person is None:
+        return LegalPerson.objects.none()
+    return LegalPerson.objects.filter(pk__in=valid_authorizations(on).filter(person=person).values("organisation"))
+
+
+def may_act_for(person: NaturalPerson | None, organisation: LegalPerson, on: dt.date | None = None) -> bool:
+    return person is not None and valid_authorizations(on).filter(person=person, organisation=organisation).exists()
+
+
+def person_of(user: User) -> NaturalPerson | None:
+    """The natural person behind a citizen's account."""
+    if not user or not user.is_authenticated:
+        return None
+    return NaturalPerson.objects.filter(user=user).first()

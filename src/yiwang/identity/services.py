@@ -1,0 +1,418 @@
+"""Use cases of identity: citizens and organisations, agents (经办人) and staff roles.
+
+Every function validates and normalises its input first (nothing is written when anything is wrong:
+``InvalidInput`` lists every bad field in ``errors``), writes in one transaction and records an audit
+event. ID numbers never appear in clear in audit data: masked only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core import audit
+from yiwang.core.errors import Conflict, InvalidInput, NotFound
+from yiwang.core.ids import mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
+from yiwang.core.sm import blind_index
+
+from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, Region, StaffRole, User
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+NAME_MAX = 60
+# roles that work in the admin site (the others work in the portal's workbench)
+ADMIN_ROLES = {StaffRole.Role.CATALOG_MANAGER, StaffRole.Role.ADMINISTRATOR}
+
+
+# --- validation helpers ---------------------------------------------------------------------------
+
+
+def normalize_phone(value: str, *, field: str = "phone", required: bool = True) -> str:
+    """An 11-digit mainland mobile number; spaces, dashes, full-width digits and +86 are accepted."""
+    phone = normalize(value)
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if not phone:
+        if required:
+            raise InvalidInput(_("请填写手机号码。"), field=field)
+        return ""
+    if not PHONE_RE.match(phone):
+        raise InvalidInput(_("手机号码应为以1开头的11位数字。"), field=field)
+    return phone
+
+
+def _clean_name(value: str, *, field: str = "name", label: str | None = None, max_length: int = NAME_MAX) -> str:
+    label = label or _("姓名")
+    name = " ".join((value or "").split())
+    if not name:
+        raise InvalidInput(_("请填写%(label)s。") % {"label": label}, field=field)
+    if len(name) > max_length:
+        raise InvalidInput(_("%(label)s不能超过%(n)d个字。") % {"label": label, "n": max_length}, field=field)
+    return name
+
+
+class _Errors:
+    """Collects InvalidInput per field, so that a form can show every problem at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def check(self, func, *args, **kwargs) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InvalidInput as exc:
+            self.errors.setdefault(exc.field or "__all__", exc.message)
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            field, message = next(iter(self.errors.items()))
+            raise InvalidInput(message, field=field, errors=dict(self.errors))
+
+
+def _actor_name(actor: Any) -> Any:
+    return actor if actor is not None else "system"
+
+
+# --- natural persons and citizens' accounts ------------------------------------------------------
+
+
+def find_person_by_id_number(id_number: str) -> NaturalPerson | None:
+    """The person with this citizen ID number, found by its blind index (the number is encrypted)."""
+    number = validate_citizen_id(id_number)
+    return NaturalPerson.objects.filter(id_digest=blind_index(number)).first()
+
+
+def register_citizen(*, name: str, id_number: str, phone: str, password: str, actor: Any = None) -> User:
+    """Open an online account for a citizen: a User (log in by phone or ID number) and its person.
+
+    A person already registered at a window (without account) gets the account, provided the name
+    matches. Raises InvalidInput naming every bad field, or Conflict when the phone number or the ID
+    number already has an account.
+    """
+    errors = _Errors()
+    name = errors.check(_clean_name, name)
+    number = errors.check(validate_citizen_id, id_number)
+    phone = errors.check(normalize_phone, phone)
+    if phone and (User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists()):
+        raise Conflict(_("该手机号码已注册，请直接登录。"), field="phone")
+    user = User(username=phone or "", phone=phone or "", display_name=name or "")
+    if not password:
+        errors.add("password", _("请设置密码。"))
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors.add("password", " ".join(exc.messages))
+    errors.raise_if_any()
+
+    try:
+        with transaction.atomic():
+            person = NaturalPerson.objects.select_for_update().filter(id_digest=blind_index(number)).first()
+            if person and person.user_id:
+                raise Conflict(_("该公民身份号码已注册账号，请直接登录。"), field="id_number")
+            if person and person.name != name:
+                raise InvalidInput(_("姓名与该公民身份号码登记的姓名不一致。"), field="name")
+            user.set_password(password)
+            user.save()
+            if person:
+                person.user = user
+                person.phone = person.phone or phone
+                person.save()
+            else:
+                person = NaturalPerson.objects.create(name=name, id_number=number, phone=phone, user=user)
+            audit.record(
+                person,
+                "person.account_opened",
+                actor=actor or user,
+                data={"name": name, "id_number": mask_citizen_id(number), "phone": mask_phone(phone)},
+            )
+    except IntegrityError:
+        # a concurrent registration of the same phone or ID number won the race
+        raise Conflict(_("该手机号码或公民身份号码刚刚已被注册，请直接登录。"), field="id_number") from None
+    return user
+
+
+def register_person(
+    *,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    address: str = "",
+    region: Region | None = None,
+    actor: Any = None,
+) -> NaturalPerson:
+    """Register a natural person without an account (a window clerk serving a walk-in applicant)."""
+    errors = _Errors()
+    name = errors.check(_clean_name, name)
+    number = errors.check(validate_citizen_id, id_number)
+    phone = errors.check(normalize_phone, phone, required=False)
+    errors.raise_if_any()
+    try:
+        with transaction.atomic():
+            if NaturalPerson.objects.filter(id_digest=blind_index(number)).exists():
+                raise Conflict(_("该公民身份号码已登记，请直接查找该自然人。"), field="id_number")
+            person = NaturalPerson.objects.create(
+                name=name, id_number=number, phone=phone, address=(address or "").strip(), region=region
+            )
+            audit.record(
+                person,
+                "person.registered",
+                actor=_actor_name(actor),
+                data={"name": name, "id_number": mask_citizen_id(number), "phone": mask_phone(phone)},
+            )
+    except IntegrityError:
+        raise Conflict(_("该公民身份号码已登记，请直接查找该自然人。"), field="id_number") from None
+    return person
+
+
+def update_person(
+    person: NaturalPerson,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    region: Region | None = None,
+    assurance_level: int | None = None,
+    actor: Any = None,
+) -> NaturalPerson:
+    """Correct a person's name, phone, address, region or real-name assurance level (not the ID number)."""
+    errors = _Errors()
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = errors.check(_clean_name, name)
+    if phone is not None:
+        changes["phone"] = errors.check(normalize_phone, phone, required=False)
+    if address is not None:
+        changes["address"] = address.strip()
+    if region is not None:
+        changes["region"] = region
+    if assurance_level is not None:
+        if assurance_level not in (1, 2, 3, 4):
+            errors.add("assurance_level", _("实名认证等级应为1至4。"))
+        changes["assurance_level"] = assurance_level
+    errors.raise_if_any()
+    with transaction.atomic():
+        locked = NaturalPerson.objects.select_for_update().get(pk=person.pk)
+        before = {k: str(getattr(locked, k) or "") for k in changes}
+        for key, value in changes.items():
+            setattr(locked, key, value)
+        locked.save()
+        after = {k: str(getattr(locked, k) or "") for k in changes}
+        changed = {k for k in changes if before[k] != after[k]}
+        if changed:
+            masked = {"phone": mask_phone}
+            audit.record(
+                locked,
+                "person.updated",
+                actor=_actor_name(actor),
+                data={
+                    "before": {k: masked.get(k, str)(before[k]) for k in sorted(changed)},
+                    "after": {k: masked.get(k, str)(after[k]) for k in sorted(changed)},
+                },
+            )
+    return locked
+
+
+# --- legal persons and agents --------------------------------------------------------------------
+
+
+def register_legal_person(
+    *,
+    name: str,
+    uscc: str,
+    legal_representative: str = "",
+    address: str = "",
+    region: Region | None = None,
+    actor: Any = None,
+) -> LegalPerson:
+    """Register an organisation by its unified social credit code (GB 32100)."""
+    errors = _Errors()
+    name = errors.check(_clean_name, name, label=_("单位名称"), max_length=120)
+    code = errors.check(validate_uscc, uscc)
+    errors.raise_if_any()
+    try:
+        with transaction.atomic():
+            existing = LegalPerson.objects.filter(uscc=code).first()
+            if existing:
+                raise Conflict(
+                    _("统一社会信用代码 %(code)s 已登记为“%(name)s”。") % {"code": code, "name": existing.name},
+                    field="uscc",
+                )
+            organisation = LegalPerson.objects.create(
+                name=name,
+                uscc=code,
+                legal_representative=" ".join((legal_representative or "").split()),
+                address=(address or "").strip(),
+                region=region,
+            )
+            audit.record(
+                organisation, "organisation.registered", actor=_actor_name(actor), data={"name": name, "uscc": code}
+            )
+    except IntegrityError:
+        raise Conflict(_("统一社会信用代码 %(code)s 已登记。") % {"code": code}, field="uscc") from None
+    return organisation
+
+
+def update_legal_person(
+    organisation: LegalPerson,
+    *,
+    name: str | None = None,
+    legal_representative: str | None = None,
+    address: str | None = None,
+    region: Region | None = None,
+    actor: Any = None,
+) -> LegalPerson:
+    """Correct an organisation's name, representative, address or region (never its credit code)."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _clean_name(name, label=_("单位名称"), max_length=120)
+    if legal_representative is not None:
+        changes["legal_representative"] = " ".join(legal_representative.split())
+    if address is not None:
+        changes["address"] = address.strip()
+    if region is not None:
+        changes["region"] = region
+    with transaction.atomic():
+        locked = LegalPerson.objects.select_for_update().get(pk=organisation.pk)
+        before = {k: str(getattr(locked, k) or "") for k in changes}
+        for key, value in changes.items():
+            setattr(locked, key, value)
+        locked.save()
+        after = {k: str(getattr(locked, k) or "") for k in changes}
+        changed = sorted(k for k in changes if before[k] != after[k])
+        if changed:
+            audit.record(
+                locked,
+                "organisation.updated",
+                actor=_actor_name(actor),
+                data={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}},
+            )
+    return locked
+
+
+def authorize_agent(
+    *,
+    person: NaturalPerson,
+    organisation: LegalPerson,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    actor: Any = None,
+) -> AgentAuthorization:
+    """Let ``person`` act for ``organisation`` (经办人), from/until the given dates (inclusive; open when
+    None). Authorising again replaces the dates."""
+    today = timezone.localdate()
+    if valid_from and valid_until and valid_until < valid_from:
+        raise InvalidInput(_("授权截止日期不能早于授权起始日期。"), field="valid_until")
+    if valid_until and valid_until < today:
+        raise InvalidInput(_("授权截止日期不能早于今天。"), field="valid_until")
+    with transaction.atomic():
+        LegalPerson.objects.select_for_update().get(pk=organisation.pk)
+        authorization, created = AgentAuthorization.objects.update_or_create(
+            person=person, organisation=organisation, defaults={"valid_from": valid_from, "valid_until": valid_until}
+        )
+        audit.record(
+            organisation,
+            "agent.authorized" if created else "agent.renewed",
+            actor=_actor_name(actor),
+            data={
+                "person": person.name,
+                "id_number": person.masked_id,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            },
+        )
+    return authorization
+
+
+def revoke_agent(*, person: NaturalPerson, organisation: LegalPerson, actor: Any = None) -> None:
+    """End the person's authority to act for the organisation at once (the audit chain keeps the history)."""
+    with transaction.atomic():
+        LegalPerson.objects.select_for_update().get(pk=organisation.pk)
+        authorization = AgentAuthorization.objects.filter(person=person, organisation=organisation).first()
+        if authorization is None:
+            raise NotFound(
+                _("%(p)s 不是 %(o)s 的经办人。") % {"p": person.name, "o": organisation.name}, field="person"
+            )
+        authorization.delete()
+        audit.record(
+            organisation,
+            "agent.revoked",
+            actor=_actor_name(actor),
+            data={
+                "person": person.name,
+                "id_number": person.masked_id,
+                "valid_from": authorization.valid_from,
+                "valid_until": authorization.valid_until,
+            },
+        )
+
+
+# --- staff roles -------------------------------------------------------------------------------
+
+
+def _check_role(role: str) -> str:
+    if role not in StaffRole.Role.values:
+        raise InvalidInput(_("未知的岗位角色：%(r)s。") % {"r": role}, field="role")
+    return role
+
+
+def grant_role(*, user: User, department: Department, role: str, actor: Any = None) -> StaffRole:
+    """Give ``user`` a role in ``department`` (idempotent). Catalog managers and administrators also
+    get access to the admin site."""
+    role = _check_role(role)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        staff_role, created = StaffRole.objects.get_or_create(user=locked, department=department, role=role)
+        if role in ADMIN_ROLES and not locked.is_staff:
+            locked.is_staff = True
+            locked.save(update_fields=["is_staff"])
+        if created:
+            audit.record(
+                locked,
+                "role.granted",
+                actor=_actor_name(actor),
+                data={"department": department.name, "credit_code": department.credit_code, "role": role},
+                region_code=department.region_id,
+            )
+    user.is_staff = locked.is_staff
+    return staff_role
+
+
+def revoke_role(*, user: User, department: Department, role: str, actor: Any = None) -> None:
+    """Take a role away; without any admin role left, the user also loses access to the admin site."""
+    role = _check_role(role)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        deleted, _n = StaffRole.objects.filter(user=locked, department=department, role=role).delete()
+        if not deleted:
+            raise NotFound(
+                _("%(u)s 在 %(d)s 没有该角色。") % {"u": locked, "d": department.name},
+                field="role",
+            )
+        if (
+            locked.is_staff
+            and not locked.is_superuser
+            and not StaffRole.objects.filter(user=locked, role__in=ADMIN_ROLES).exists()
+        ):
+            locked.is_staff = False
+            locked.save(update_fields=["is_staff"])
+        audit.record(
+            locked,
+            "role.revoked",
+            actor=_actor_name(actor),
+            data={"department": department.name, "credit_code": department.credit_code, "role": role},
+            region_code=department.region_id,
+        )
+    user.is_staff = locked.is_staff
