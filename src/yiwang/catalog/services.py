@@ -158,7 +158,7 @@ def _full_clean(obj, *, exclude: list[str], prefix: str = "") -> None:
         raise InvalidInput(_("输入有误：%(e)s") % {"e": "；".join(labels)}, errors=errors) from None
 
 
-def _check_consistency(version: ItemVersion, item: ServiceItem) -> None:
+def check_consistency(version: ItemVersion, item: ServiceItem) -> None:
     """Rules that hold for every saved version, draft or not."""
     errors: dict[str, str] = {}
     level = item.code[18]
@@ -336,7 +336,7 @@ def create_draft(
     version = ItemVersion(item=item, number=number, status=ItemVersion.Status.DRAFT)
     _apply_fields(version, fields)
     _full_clean(version, exclude=["item", "number"])
-    _check_consistency(version, item)
+    check_consistency(version, item)
     version.save()
     _replace_parts(version, materials, stages)
     audit.record(
@@ -398,7 +398,7 @@ def update_draft(
     before = snapshot(fresh)
     _apply_fields(fresh, fields)
     _full_clean(fresh, exclude=["item", "number"])
-    _check_consistency(fresh, item)
+    check_consistency(fresh, item)
     fresh.save()
     _replace_parts(fresh, materials, stages)
     changes = _changes(before, snapshot(fresh))
@@ -480,7 +480,7 @@ def publish(version: ItemVersion, *, actor: Any = None, effective_from: dt.date 
         raise InvalidInput(
             _("生效日期不能早于已发布版本的生效日期（%(d)s）。") % {"d": latest.isoformat()}, field="effective_from"
         )
-    _check_consistency(fresh, item)
+    check_consistency(fresh, item)
     errors = completeness_errors(fresh)
     if errors:
         raise InvalidInput(
