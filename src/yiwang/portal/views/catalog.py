@@ -1,11 +1,110 @@
-"""Portal pages for the catalog: home, search, service guide. Thin: they call catalog selectors only."""
+"""Portal pages for the catalog: home, search, service guide and its PDF. Thin: they call the catalog
+selectors (reads only) and turn business errors into a page with the message."""
 
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from yiwang.catalog import guide, selectors
+from yiwang.catalog.models import Handling, ItemType, ItemVersion, OnlineDepth, Theme
+from yiwang.catalog.services import can_manage_catalog
+from yiwang.core.errors import InvalidInput, NotFound
+from yiwang.identity.models import Department, Region
+
+PER_PAGE = 10
 
 
-def home(request):
-    return render(request, "portal/home.html")
+def home(request: HttpRequest) -> HttpResponse:
+    overview = selectors.catalog_overview()
+    zero_visit = selectors.search_items(zero_visit=True)[:8]
+    site_region = Region.objects.filter(level=Region.Level.CITY).order_by("code").first()
+    context = {"overview": overview, "zero_visit_items": zero_visit, "site_region": site_region}
+    return render(request, "portal/home.html", context)
 
 
-urlpatterns = [path("", home, name="home")]
+def _filter_choices() -> dict:
+    in_catalog = selectors.current_versions()
+    return {
+        "themes": Theme.choices,
+        "item_types": ItemType.choices,
+        "handlings": Handling.choices,
+        "depths": OnlineDepth.choices,
+        "departments": Department.objects.filter(items__versions__in=in_catalog).distinct().order_by("name"),
+        "regions": Region.objects.filter(items__versions__in=in_catalog).distinct().order_by("code"),
+    }
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    error = None
+    try:
+        filters = selectors.parse_filters(request.GET)
+    except InvalidInput as exc:
+        error = exc.message
+        filters = selectors.SearchFilters(q=(request.GET.get("q") or "").strip()[:100])
+    results = selectors.search_items(filters)
+    page = selectors.paginate(results, request.GET.get("page", 1), PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "error": error,
+        "querystring": query.urlencode(),
+        "audience": {"person": "个人", "organisation": "法人"}.get(filters.service_object or "", ""),
+        **_filter_choices(),
+    }
+    return render(request, "portal/catalog/search.html", context, status=400 if error else 200)
+
+
+def _version(request: HttpRequest, code: str) -> ItemVersion:
+    """The current version, or the one asked for with ?version=N (a case keeps its version)."""
+    number = request.GET.get("version")
+    if number:
+        return selectors.get_version(code, number, include_drafts=can_manage_catalog(request.user))
+    return selectors.get_current_version(code)
+
+
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return render(request, "portal/catalog/not_found.html", {"message": exc.message}, status=404)
+
+
+def item_guide(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        version = _version(request, code)
+    except NotFound as exc:
+        return _not_found(request, exc)
+    current = version.item.current_version
+    context = {
+        "version": version,
+        "item": version.item,
+        "current": current,
+        "is_current": current is not None and current.pk == version.pk,
+        "summary": guide.summary_rows(version),
+        "materials": guide.materials(version),
+        "stages": guide.stages(version),
+        "zero_visit": guide.is_zero_visit(version),
+    }
+    return render(request, "portal/catalog/guide.html", context)
+
+
+def item_guide_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        version = _version(request, code)
+    except NotFound as exc:
+        return _not_found(request, exc)
+    response = HttpResponse(guide.guide_pdf(version), content_type="application/pdf")
+    filename = _("%(name)s-办事指南-第%(n)d版.pdf") % {"name": version.name, "n": version.number}
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("search/", search, name="search"),
+    path("items/<str:code>/", item_guide, name="item_guide"),
+    path("items/<str:code>/guide.pdf", item_guide_pdf, name="item_guide_pdf"),
+]
