@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 
 from catalog.factories import DepartmentFactory
+
 from yiwang.core.ids import make_citizen_id, make_uscc
 from yiwang.identity.models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User
 from yiwang.licences.models import HolderKind, LicenceType

@@ -2,10 +2,10 @@ import datetime as dt
 import json
 
 import pytest
+from catalog.factories import DepartmentFactory
 from django.db import connection
 from stdnum.iso7064 import mod_37_36
 
-from catalog.factories import DepartmentFactory
 from licences.factories import citizen, food_data, licence_type, organisation, staff
 from yiwang.core import audit
 from yiwang.core.errors import Forbidden, InvalidInput, NotFound

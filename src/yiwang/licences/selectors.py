@@ -1,0 +1,117 @@
+"""Shared reads of the licence library. Access is decided in the query, never per row in Python:
+
+- the holder (the person, or an organisation they act for) sees everything of their licences;
+- staff of the issuing department see the licences it issued;
+- staff of a department that the holder allowed to use a licence for a case (LicenceUse) see that
+  licence, with the holder's ID number masked;
+- nobody else sees anything (public verification shows only what the holder chooses to show).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core.errors import NotFound
+from yiwang.core.sm import blind_index
+from yiwang.identity.models import AgentAuthorization
+
+from .models import Licence, LicenceType
+from .services import holder_digests_of, issuer_staff_departments
+
+
+class Access(StrEnum):
+    HOLDER = "holder"
+    ISSUER = "issuer"
+    REVIEWER = "reviewer"
+
+
+def _person(user):
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "person", None)
+
+
+def _base() -> QuerySet[Licence]:
+    return Licence.objects.select_related("licence_type", "issuer")
+
+
+def wallet(user, *, include_history: bool = False) -> QuerySet[Licence]:
+    """一人一档/一企一档: the licences held by the user and by the organisations they act for."""
+    digests = holder_digests_of(_person(user))
+    qs = _base().filter(holder_digest__in=digests)
+    if not include_history:
+        qs = qs.exclude(status=Licence.Status.SUPERSEDED)
+    return qs.order_by("-issue_date", "-id")
+
+
+def wallet_holders(user) -> list[dict]:
+    """The holders whose licences the user's wallet shows: the person, then each organisation they
+    act for today (一人一档、一企一档), each with its wallet key."""
+    person = _person(user)
+    if person is None:
+        return []
+    today = timezone.localdate()
+    holders = [{"name": person.name, "kind": "person", "code": person.masked_id, "digest": person.id_digest}]
+    agencies = (
+        AgentAuthorization.objects.filter(person=person)
+        .exclude(valid_from__gt=today)
+        .exclude(valid_until__lt=today)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+    holders += [
+        {"name": a.organisation.name, "kind": "organisation", "code": a.organisation.uscc,
+         "digest": blind_index(a.organisation.uscc)}
+        for a in agencies
+    ]  # fmt: skip
+    return holders
+
+
+def visible_licences(user) -> QuerySet[Licence]:
+    """Every licence version that ``user`` may open."""
+    digests = holder_digests_of(_person(user))
+    departments = issuer_staff_departments(user)
+    if not digests and not departments:
+        return Licence.objects.none()
+    rule = Q(holder_digest__in=digests) | Q(issuer_id__in=departments) | Q(uses__department_id__in=departments)
+    return _base().filter(pk__in=Licence.objects.filter(rule).values("pk"))
+
+
+def access_of(user, licence: Licence) -> Access | None:
+    if licence.holder_digest in holder_digests_of(_person(user)):
+        return Access.HOLDER
+    departments = issuer_staff_departments(user)
+    if licence.issuer_id in departments:
+        return Access.ISSUER
+    if departments and licence.uses.filter(department_id__in=departments).exists():
+        return Access.REVIEWER
+    return None
+
+
+def licence_for(user, identifier: str) -> tuple[Licence, Access]:
+    """The licence ``user`` may open, and why; NotFound otherwise (its existence is not revealed)."""
+    licence = visible_licences(user).filter(identifier=identifier).first()
+    access = access_of(user, licence) if licence else None
+    if licence is None or access is None:
+        raise NotFound(_("未找到该证照，或您无权查看。"))
+    return licence, access
+
+
+def versions_of(licence: Licence) -> list[Licence]:
+    """All versions of a licence, newest first."""
+    return list(
+        Licence.objects.filter(licence_type_id=licence.licence_type_id, number=licence.number).order_by("-version")
+    )
+
+
+def issued_by(user) -> QuerySet[Licence]:
+    """Licences issued by the departments where ``user`` works (staff list)."""
+    return _base().filter(issuer_id__in=issuer_staff_departments(user)).exclude(status=Licence.Status.SUPERSEDED)
+
+
+def active_types() -> QuerySet[LicenceType]:
+    return LicenceType.objects.filter(active=True)
