@@ -1,12 +1,14 @@
 """Settings for Yiwang, read from the environment with safe development defaults.
 
-Production sets at least SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS and DEBUG=0.
+Production sets at least DEBUG=0, SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS
+(docs/operations.md). With DEBUG=0 the platform refuses to start on the development secrets.
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -19,10 +21,32 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 # Key-encryption key for SM4 at-rest encryption (32 hex chars = 16 bytes). The development default
 # is derived from SECRET_KEY so that a demo works with no set-up; production must set its own.
 YIWANG_KEK = os.environ.get("YIWANG_KEK", "")
+
+
+def production_problems(secret_key: str, kek: str) -> list[str]:
+    """What keeps these secrets from running in production (DEBUG=0); empty when they are fine."""
+    problems = []
+    if secret_key == DEV_SECRET_KEY or len(secret_key) < 32:
+        problems.append("SECRET_KEY 未设置或太短（至少 32 个字符，每个部署不同）")
+    if not kek:
+        problems.append("YIWANG_KEK 未设置（32 位十六进制，SM4 加密身份证号和私钥用；务必另行备份）")
+    else:
+        try:
+            if len(bytes.fromhex(kek)) != 16:
+                raise ValueError
+        except ValueError:
+            problems.append("YIWANG_KEK 应为 32 位十六进制字符（16 字节）")
+    return problems
+
+
+if not DEBUG and (_problems := production_problems(SECRET_KEY, YIWANG_KEK)):
+    # refuse to start: a production site on the development secrets is readable by anyone with the source
+    raise ImproperlyConfigured("DEBUG=0（生产环境）但：" + "；".join(_problems) + "。见 docs/operations.md。")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -84,7 +108,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'yiwang.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'yiwang.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
@@ -121,7 +145,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("YIWANG_STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before collectstatic
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("YIWANG_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
@@ -195,7 +220,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # a handler of its own keeps the huey consumer from adding a second one (doubled lines)
+        "huey": {"handlers": ["console"], "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
+    },
 }
 
 if not DEBUG:
