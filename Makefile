@@ -1,32 +1,40 @@
 # Yiwang — the two commands: `make run` and `make test`.
+#   make run    on a fresh clone: .venv, install, migrate, demo data, web + worker on http://127.0.0.1:8000
+#   make test   install the dev dependencies, ruff, the whole pytest suite
+#               (SQLite; PostgreSQL when DATABASE_URL is set; browser journeys when Chromium is present)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ADDR ?= 127.0.0.1:8000
+LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: run test install lint bench clean
 
 $(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+		|| { echo "需要 Python 3.11 或更高版本：make PYTHON=python3.11 …"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) \
+		|| { echo "无法建立虚拟环境；Debian/Ubuntu 上请先安装 python3-venv"; rm -rf $(VENV); exit 1; }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
 
 install: $(STAMP)
 
-## make run — install, migrate, load the demo region, start web + worker on http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/yiwang migrate --noinput
 	$(BIN)/yiwang load-demo
-	$(BIN)/yiwang serve
+	$(BIN)/yiwang serve $(ADDR)
 
-## make test — the whole suite (SQLite; PostgreSQL when DATABASE_URL is set; browser when Chromium is present)
+# pytest answers 5 when it collected no tests: make fails on it like on any other failure
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/licences.py
