@@ -6,6 +6,14 @@ import pytest
 os.environ.setdefault("YIWANG_HUEY_IMMEDIATE", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _huey_immediate():
+    """Settings are imported before this file runs, so switch the huey instance itself to immediate mode."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Every test writes uploads and generated files to its own directory."""
