@@ -219,7 +219,7 @@ class LicenceUse(models.Model):
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="uses", verbose_name=_("证照"))
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("使用部门"))
     case_id = models.BigIntegerField(_("办件"), null=True, blank=True)
-    case_number = models.CharField(_("办件编号"), max_length=64)
+    case_number = models.CharField(_("办件编号"), max_length=64, blank=True)
     material_name = models.CharField(_("用于材料"), max_length=200, blank=True)
     purpose = models.CharField(_("用途"), max_length=200)
     granted_by = models.ForeignKey(

@@ -108,6 +108,19 @@ def versions_of(licence: Licence) -> list[Licence]:
     )
 
 
+def uses_of(licence: Licence) -> list:
+    """用证记录, newest first. Consent is recorded while a case is being submitted, before it has its
+    number; the number is then read from the case."""
+    from yiwang.cases.models import Case
+
+    uses = list(licence.uses.select_related("department"))
+    missing = {u.case_id for u in uses if not u.case_number and u.case_id}
+    numbers = dict(Case.objects.filter(pk__in=missing).values_list("pk", "number")) if missing else {}
+    for use in uses:
+        use.case_number = use.case_number or numbers.get(use.case_id) or ""
+    return uses
+
+
 def issued_by(user) -> QuerySet[Licence]:
     """Licences issued by the departments where ``user`` works (staff list)."""
     return _base().filter(issuer_id__in=issuer_staff_departments(user)).exclude(status=Licence.Status.SUPERSEDED)

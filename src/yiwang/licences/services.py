@@ -714,7 +714,7 @@ def record_use(
             case_id=case_id,
             case_number=case_number,
             material_name=material_name,
-            purpose=_("办件 %(n)s") % {"n": case_number},
+            purpose=_("办件 %(n)s") % {"n": case_number or f"#{case_id}"},
             granted_by=actor if actor is not None and not isinstance(actor, str) else None,
         )
         audit.record(

@@ -71,7 +71,7 @@ class LicenceSource:
             licence,
             department=case.department,
             case_id=case.pk,
-            case_number=case.number or f"#{case.pk}",
+            case_number=case.number or "",
             material_name=material.name,
             actor=actor,
             at_window=True,

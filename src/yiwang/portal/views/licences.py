@@ -85,7 +85,7 @@ def licence_detail(request, identifier: str):
         "data": data_rows(licence),
         "problems": verify_licence(licence).problems,
         "versions": selectors.versions_of(licence),
-        "uses": list(licence.uses.select_related("department")) if access != Access.REVIEWER else [],
+        "uses": selectors.uses_of(licence) if access != Access.REVIEWER else [],
         "can_download": access in (Access.HOLDER, Access.ISSUER),
         "is_issuer": access == Access.ISSUER and licence.is_current,
         "change_fields": [
