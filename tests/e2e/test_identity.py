@@ -48,3 +48,19 @@ def test_register_then_log_in_with_id_number(page, shots):
     page.get_by_role("button", name="登录").click()
     page.locator("header").get_by_text("陈小明").wait_for()
     shots(page, "logged-in")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_switch_language_in_the_header(page, shots):
+    page.goto(page.base_url + "/login/")
+    header = page.locator("header")
+    assert "政务服务平台" in header.inner_text()
+    page.get_by_role("button", name="English").click()
+    header.get_by_role("link", name="Home").wait_for()
+    assert "Government services" in header.inner_text()
+    assert "Log in" in header.inner_text()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("heading", name="Log in").wait_for()
+    shots(page, "english")
+    page.get_by_role("button", name="中文").click()
+    header.get_by_role("link", name="首页").wait_for()
