@@ -145,36 +145,43 @@ HOLIDAY_NAMES = {
 def seed_from_package(years: range | None = None, *, day_model=CalendarDay, year_model=CalendarYear) -> list[int]:
     """Load the official schedules that the ``chinese-calendar`` package knows. Returns the years loaded.
 
-    Only exceptions to the weekday rule become day rows. The model arguments let a data migration
-    pass its historical models.
+    Only exceptions to the weekday rule become day rows; rows already present are updated. The model
+    arguments let a data migration pass its historical models.
     """
-    import chinese_calendar
+    # the package's own tables: its is_workday() scans them on every call, far too slow for 8,000 days
+    from chinese_calendar.constants import holidays, workdays
     from django.db import transaction
+
+    known = {d.year for d in holidays} | {d.year for d in workdays}
+    exceptions: dict[int, dict[dt.date, tuple[bool, str]]] = {}
+    for date, name in holidays.items():
+        if date.weekday() < 5:
+            exceptions.setdefault(date.year, {})[date] = (False, HOLIDAY_NAMES.get(name, name))
+    for date, name in workdays.items():
+        if date.weekday() >= 5:
+            exceptions.setdefault(date.year, {})[date] = (True, HOLIDAY_NAMES.get(name, name) + "调休上班")
 
     loaded: list[int] = []
     years = years or range(2004, dt.date.today().year + 2)
     with transaction.atomic():
         for year in years:
-            try:
-                chinese_calendar.is_workday(dt.date(year, 6, 1))
-            except NotImplementedError:
+            if year not in known:
                 continue
             year_row, _ = year_model.objects.update_or_create(year=year, defaults={"source": "chinese-calendar"})
-            day = dt.date(year, 1, 1)
-            while day.year == year:
-                official = chinese_calendar.is_workday(day)
-                if official != (day.weekday() < 5):
-                    _, name = chinese_calendar.get_holiday_detail(day)
-                    label = HOLIDAY_NAMES.get(name or "", name or "")
-                    day_model.objects.update_or_create(
-                        date=day,
-                        defaults={
-                            "year": year_row,
-                            "is_workday": official,
-                            "name": label + ("调休上班" if official else ""),
-                        },
-                    )
-                day += dt.timedelta(days=1)
+            wanted = exceptions.get(year, {})
+            existing = {d.date: d for d in day_model.objects.filter(date__in=list(wanted))}
+            changed = []
+            for date, (official, name) in wanted.items():
+                row = existing.get(date)
+                if row and (row.year_id, row.is_workday, row.name) != (year, official, name):
+                    row.year, row.is_workday, row.name = year_row, official, name
+                    changed.append(row)
+            day_model.objects.bulk_update(changed, ["year", "is_workday", "name"])
+            day_model.objects.bulk_create(
+                day_model(date=date, year=year_row, is_workday=official, name=name)
+                for date, (official, name) in wanted.items()
+                if date not in existing
+            )
             loaded.append(year)
     invalidate()
     return loaded
