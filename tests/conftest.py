@@ -44,3 +44,15 @@ def _calendar_after_flush(request):
 
         if not CalendarYear.objects.exists():
             seed_from_package()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans): a request in English earlier on the same
+    thread leaves English active, and services called directly would then answer in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
