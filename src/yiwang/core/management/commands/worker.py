@@ -24,11 +24,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--workers", type=int, default=None, help="并行执行任务的线程数（默认见设置）")
+        parser.add_argument(
+            "--no-periodic", action="store_true", help="不调度定时任务（只让一个后台任务进程调度，其余加此参数）"
+        )
 
-    def handle(self, *args, workers=None, **options):
+    def handle(self, *args, workers=None, no_periodic=False, **options):
         if settings.HUEY.get("immediate"):
             raise CommandError("YIWANG_HUEY_IMMEDIATE 已开启：任务在请求中立即执行，不需要后台任务进程。")
         consumer = settings.HUEY.get("consumer", {})
         count = workers or consumer.get("workers", 1)
-        self.stdout.write(f"后台任务进程：{describe_storage()}，{count} 个线程。按 Ctrl-C 停止。")
-        call_command("run_huey", workers=count)
+        periodic = "不调度定时任务" if no_periodic else "调度定时任务"
+        self.stdout.write(f"后台任务进程：{describe_storage()}，{count} 个线程，{periodic}。按 Ctrl-C 停止。")
+        call_command("run_huey", workers=count, periodic=not no_periodic)
