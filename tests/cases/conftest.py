@@ -64,6 +64,12 @@ def make_staff(name: str, department, *roles: str) -> User:
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every API request over HTTP checks a password; a fast hasher keeps the suite quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def calendar(db):
     """The official schedules that the chinese-calendar package knows (flushed by transactional tests)."""

@@ -398,3 +398,17 @@ def available_actions(user, case: Case) -> list[str]:
     if status == Status.COMPLETED and can_accept:
         out.append("deliver")
     return out
+
+
+def offers_for_application(user, version, *, organisation=None) -> dict[int, list]:
+    """For the application form: the offers (licences, shared data) that could satisfy each material of
+    ``version`` for the user (or the organisation they act for), keyed by requirement id."""
+    from . import material_sources
+
+    person = None if organisation is not None else person_of(user)
+    if person is None and organisation is None:
+        return {}
+    return {
+        requirement.pk: material_sources.offers_for(requirement, person=person, organisation=organisation)
+        for requirement in version.materials.exclude(source__in=["applicant", "department"])
+    }

@@ -462,7 +462,8 @@ def _current_version(item: ServiceItem | int | str) -> ItemVersion:
     return version
 
 
-def _organisation_for(user, applicant_org) -> LegalPerson | None:
+def acting_organisation(user, applicant_org) -> LegalPerson | None:
+    """The organisation (LegalPerson or credit code) the user applies for; Forbidden without authorisation."""
     if applicant_org in (None, ""):
         return None
     if isinstance(applicant_org, LegalPerson):
@@ -501,7 +502,7 @@ def _new_online_case(user, item, applicant_org) -> Case:
     person = selectors.person_of(user)
     if person is None:
         raise Forbidden(_("请先完成实名认证后再申报。"))
-    org = _organisation_for(user, applicant_org)
+    org = acting_organisation(user, applicant_org)
     _check_service_object(version, org)
     return Case(
         version=version,
@@ -549,7 +550,7 @@ def save_draft(
             draft = _own_draft(user, case)
             before = Status.DRAFT
             if applicant_org is not None:
-                draft.applicant_org = _organisation_for(user, applicant_org)
+                draft.applicant_org = acting_organisation(user, applicant_org)
                 draft.agent = selectors.person_of(user) if draft.applicant_org else None
                 draft.applicant_person = None if draft.applicant_org else selectors.person_of(user)
                 _check_service_object(draft.version, draft.applicant_org)
