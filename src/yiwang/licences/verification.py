@@ -69,17 +69,23 @@ class Verdict:
 # --- the library's own record -----------------------------------------------------------------
 
 
-def record_problems(licence: Licence) -> list[str]:
+def record_problems(licence: Licence, *, verified: tuple[SigningKey, bytes, bytes] | None = None) -> list[str]:
     """Why this row cannot be trusted (empty if it is intact): signature, hash, every sealed field,
-    the lookup keys derived from the holder code, and the status against the audit trail."""
+    the lookup keys derived from the holder code, and the status against the audit trail.
+
+    ``verified`` = (key, payload, signature) that the caller has just verified (a file being checked):
+    if the row holds exactly those, its signature is not verified a second time."""
     problems: list[str] = []
-    key = SigningKey.objects.filter(key_id=licence.key_id).first()
     payload = (licence.payload or "").encode("utf-8")
+    signature = bytes(licence.signature)
+    reuse = verified is not None and verified[0].key_id == licence.key_id
+    key = verified[0] if reuse else _key(licence.key_id)
     if key is None:
         return [_("签名密钥 %(k)s 不在公布的密钥列表中。") % {"k": licence.key_id}]
     if sm3_hex(payload) != licence.payload_hash:
         problems.append(_("证照库记录的签名原文摘要不符，记录已被篡改。"))
-    if not verify_signature(bytes(key.public_key), payload, bytes(licence.signature)):
+    already = verified is not None and verified[0] is key and verified[1:] == (payload, signature)
+    if not already and not verify_signature(bytes(key.public_key), payload, signature):
         problems.append(_("证照库记录的签名验证失败，记录已被篡改。"))
         return problems
     try:
@@ -95,21 +101,38 @@ def record_problems(licence: Licence) -> list[str]:
         problems.append(_("签发时间不在签名密钥的有效期内。"))
     if licence.holder_digest != blind_index(licence.holder_code or ""):
         problems.append(_("证照库记录的持证主体索引与持证主体代码不一致（已被篡改）。"))
-    trail = [e.data.get("status") for e in history(licence) if isinstance(e.data, dict) and "status" in e.data]
-    if trail and trail[-1] != licence.status:
+    recorded = _recorded_status(licence)
+    if recorded is not None and recorded != licence.status:
         problems.append(
             _("证照库记录的状态“%(s)s”与审计记录“%(a)s”不一致（已被篡改）。")
             % {
                 "s": licence.get_status_display(),
-                "a": Licence.Status(trail[-1]).label if trail[-1] in Licence.Status.values else trail[-1],
+                "a": Licence.Status(recorded).label if recorded in Licence.Status.values else recorded,
             }
         )
     return problems
 
 
+def _recorded_status(licence: Licence) -> str | None:
+    """The status written by the latest audit event of the licence that set one."""
+    for data in history(licence).order_by("-seq").values_list("data", flat=True).iterator():
+        if isinstance(data, dict) and "status" in data:
+            return data["status"]
+    return None
+
+
+def _key(key_id: str) -> SigningKey | None:
+    try:
+        return SigningKey.objects.get(key_id=key_id)
+    except SigningKey.DoesNotExist:
+        return None
+
+
 def _load(identifier: str) -> tuple[Licence | None, str | None]:
     try:
-        return Licence.objects.select_related("licence_type").filter(identifier=identifier).first(), None
+        return Licence.objects.select_related("licence_type").get(identifier=identifier), None
+    except Licence.DoesNotExist:
+        return None, None
     except ValueError:  # an encrypted column that no longer decrypts
         return None, _("证照库记录已损坏（加密字段无法解密），无法核验。")
 
@@ -148,9 +171,11 @@ def public_facts(licence: Licence, *, show: set[str] = frozenset()) -> dict[str,
     return facts
 
 
-def verify_licence(licence: Licence, *, show: set[str] = frozenset()) -> Verdict:
-    """Verify a row of the library (QR code, 亮证 page)."""
-    problems = record_problems(licence)
+def verify_licence(
+    licence: Licence, *, show: set[str] = frozenset(), verified: tuple[SigningKey, bytes, bytes] | None = None
+) -> Verdict:
+    """Verify a row of the library (QR code, 亮证 page, or behind a file)."""
+    problems = record_problems(licence, verified=verified)
     status = effective_status(licence)
     return Verdict(
         genuine=not problems,
@@ -229,7 +254,7 @@ def verify_file(content: bytes) -> Verdict:
         _("证照标识"): signed.get("identifier"),
         _("颁发机构"): signed.get("issuer"),
     }
-    key = SigningKey.objects.filter(key_id=key_id).first()
+    key = _key(key_id)
     if key is None:
         return Verdict(
             False, [_("签名密钥 %(k)s 不在公布的密钥列表中，无法确认颁发机构。") % {"k": key_id}], facts=facts
@@ -259,7 +284,7 @@ def verify_file(content: bytes) -> Verdict:
         return Verdict(False, [broken], facts=facts)
     if licence is None:
         return Verdict(False, [_("签名有效，但证照库中查无此证照（可能已被删除），请向颁发机构核实。")], facts=facts)
-    verdict = verify_licence(licence, show={"holder", "data"})
+    verdict = verify_licence(licence, show={"holder", "data"}, verified=(key, payload, signature))
     if sm3_hex(payload) != licence.payload_hash:
         try:
             stored = json.loads(licence.payload)
