@@ -185,7 +185,7 @@ class FakeLicenceSource:
         return []
 
     def use(self, offer, *, case, material, actor):
-        self.used.append((offer.reference, case.pk, material.pk))
+        self.used.append((offer.reference, case.number, material.pk))
         return {"名称": "张三小吃店", "用途": f"办件 {case.pk}"}
 
 
@@ -214,8 +214,22 @@ def test_a_material_satisfied_by_a_licence_needs_no_upload(world, submit, licenc
     material = case.materials.get(requirement=requirement)
     assert material.satisfied_by == "licence" and not material.file
     assert material.source_data["名称"] == "张三小吃店"
-    assert licence_source.used == [("1.2.156.3005.2.TEST.0001", case.pk, requirement.pk)]
+    assert licence_source.used == [("1.2.156.3005.2.TEST.0001", case.number, requirement.pk)]
     assert len(media_files(settings)) == 1
+
+
+def test_an_offer_chosen_in_a_draft_is_used_once_at_submission(world, licence_source):
+    requirement = world.materials[1]
+    draft = services.save_draft(
+        world.citizen_user,
+        item=world.item,
+        files=files_for(world, 0),
+        offers={requirement.pk: "1.2.156.3005.2.TEST.0001"},
+    )
+    assert licence_source.used == []
+    case = services.submit_case(world.citizen_user, case=draft, form_data=world.form)
+    assert licence_source.used == [("1.2.156.3005.2.TEST.0001", case.number, requirement.pk)]
+    assert case.materials.get(requirement=requirement).source_data["名称"] == "张三小吃店"
 
 
 def test_an_offer_the_applicant_does_not_hold_is_refused(world, submit, licence_source):

@@ -297,10 +297,11 @@ def _put_materials(
     files: Mapping | None,
     offers: Mapping | None,
     written: list[str],
-    *,
-    use_offers: bool,
 ) -> None:
-    """Attach this round's uploads and chosen offers (requirement id → file / offer reference)."""
+    """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
+
+    An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
+    submitted (after the case has its number)."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
@@ -339,8 +340,7 @@ def _put_materials(
                 "name": requirement.name
             }
             continue
-        source, offer = found
-        data = source.use(offer, case=case, material=requirement, actor=user) if use_offers else {}
+        _source, offer = found
         _replace_material(case, requirement, user)
         CaseMaterial.objects.create(
             case=case,
@@ -349,7 +349,6 @@ def _put_materials(
             satisfied_by=offer.source,
             source_reference=offer.reference,
             source_title=offer.title,
-            source_data=data or dict(offer.summary),
             uploaded_by=user if getattr(user, "pk", None) else None,
             region_code=case.region_code,
         )
@@ -384,13 +383,12 @@ def current_materials(case: Case) -> dict[int, CaseMaterial]:
     return latest
 
 
-def _use_draft_offers(case: Case, user) -> None:
-    """Offers chosen in a draft are only references; at submission the holder's consent is recorded."""
+def _use_offers(case: Case, user) -> None:
+    """Submitting a round: each offer of the round records the holder's consent (``source.use``, inside
+    this transaction) and its data is kept for the reviewing department. Raises if no longer valid."""
     for material in case.materials.filter(round=case.submission_round).exclude(
         satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD
     ):
-        if material.source_data:
-            continue
         found = _find_offer(case, material.requirement, material.source_reference)
         if found is None:
             raise InvalidInput(
@@ -565,7 +563,7 @@ def save_draft(
             draft.delivery_method = delivery_method or draft.delivery_method
             draft.delivery_address = (delivery_address or "").strip()[:200]
         draft.save()
-        _put_materials(draft, user, files, offers, written, use_offers=False)
+        _put_materials(draft, user, files, offers, written)
         _record(draft, "draft_saved", actor=user, role=APPLICANT, before=before)
         return draft
 
@@ -583,7 +581,6 @@ def delete_draft(user, case: Case | int) -> None:
 def _submit(case: Case, user, role: str, before: str, now) -> None:
     """Shared end of every submission: completeness, number, acceptance clock, event."""
     _check_complete(case)
-    _use_draft_offers(case, user)
     today = timezone.localdate(now)
     person = case.applicant_person or case.agent
     case.applicant_id_last4 = case.applicant_org.uscc[-4:] if case.applicant_org_id else person.id_last4
@@ -594,6 +591,7 @@ def _submit(case: Case, user, role: str, before: str, now) -> None:
     due = clock.acceptance_due(case, today)
     case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
     case.save()
+    _use_offers(case, user)
     _record(
         case,
         "submitted",
@@ -650,7 +648,7 @@ def submit_case(
             target.save()
             if key:
                 IdempotencyKey.objects.create(user=user, key=key, case=target, region_code=target.region_code)
-            _put_materials(target, user, files, offers, written, use_offers=True)
+            _put_materials(target, user, files, offers, written)
             _submit(target, user, APPLICANT, Status.DRAFT, now)
             return target
     except IntegrityError:
@@ -744,7 +742,7 @@ def start_window_case(
             case.save()
             if key:
                 IdempotencyKey.objects.create(user=clerk, key=key, case=case, region_code=case.region_code)
-            _put_materials(case, clerk, files, offers, written, use_offers=True)
+            _put_materials(case, clerk, files, offers, written)
             _submit(case, clerk, Role.WINDOW_CLERK, "", now)
             if accept:
                 _accept(case, clerk, Role.WINDOW_CLERK, written, deemed=False)
@@ -984,7 +982,8 @@ def resubmit_correction(
         case.submission_round += 1
         case.form_data = validate_form(case.version, {**case.form_data, **dict(form_data or {})})
         case.save()
-        _put_materials(case, user, files, offers, written, use_offers=True)
+        _put_materials(case, user, files, offers, written)
+        _use_offers(case, user)
         resupplied = set(case.materials.filter(round=case.submission_round).values_list("requirement_id", flat=True))
         missing = {
             f"material_{p['material']}": _("请补正“%(name)s”：%(p)s") % {"name": p["material_name"], "p": p["problem"]}
