@@ -39,7 +39,7 @@ def world(db):
     if not CalendarYear.objects.exists():
         seed_from_package(range(2024, 2028))
     market = DepartmentFactory(name="河源市市场监督管理局")
-    licence_type()  # 食品经营许可证 (the result)
+    licence_type(holder_kind=HolderKind.ANY)  # 食品经营许可证 (the result): an individual or a company
     business = licence_type(
         code=BUSINESS, name="个体工商户营业执照", validity_years=None, prefix="GT",
         fields=[{"name": "shop_name", "label": "名称", "required": True}],
@@ -173,7 +173,6 @@ def test_a_denied_case_issues_nothing(world, django_capture_on_commit_callbacks)
 
 def test_an_organisation_case_issues_the_licence_to_the_organisation(world, django_capture_on_commit_callbacks):
     company = organisation("河源市好味餐饮有限公司", agent=world["applicant"])
-    licence_type(code=FOOD, holder_kind=HolderKind.ORGANISATION)
     held = services.issue_licence(
         licence_type=licence_type(code=BUSINESS, name="营业执照", holder_kind=HolderKind.ORGANISATION,
                                   validity_years=None, prefix="GS",

@@ -158,6 +158,14 @@ def test_excel_with_date_cells_and_organisations(tmp_path, setting):
     assert (licence.valid_from, licence.valid_until) == (dt.date(2023, 2, 1), dt.date(2028, 1, 31))
 
 
+def test_for_a_type_held_by_either_the_code_tells_person_from_organisation(tmp_path, setting):
+    licence_type(holder_kind=HolderKind.ANY)
+    company = organisation()
+    rows = [good_row(setting, 1), good_row(setting, 2, 持证主体=company.name, 持证主体代码=company.uscc)]
+    assert "本次导入 2 行" in run(write_csv(tmp_path / "any.csv", rows))
+    assert sorted(Licence.objects.values_list("holder_code_type", flat=True)) == ["001", "111"]
+
+
 def test_imported_licences_appear_in_their_holder_s_wallet(tmp_path, setting):
     person = citizen("陈历史")
     row = good_row(setting, 1, 持证主体="陈历史", 持证主体代码=person.id_number)

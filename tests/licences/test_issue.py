@@ -135,3 +135,11 @@ def test_a_licence_type_without_validity_period_is_valid_indefinitely():
     licence = services.issue_licence(licence_type=kind, issuer=DepartmentFactory(), holder=citizen(), data={})
     assert licence.valid_until is None
     assert json.loads(licence.payload)["valid_until"] is None
+
+
+def test_a_licence_type_for_either_kind_of_holder_takes_a_person_or_an_organisation():
+    kind = licence_type(code="11100000000013338W003", name="公共场所卫生许可证", holder_kind=HolderKind.ANY)
+    department = DepartmentFactory()
+    person = services.issue_licence(licence_type=kind, issuer=department, holder=citizen(), data=food_data())
+    company = services.issue_licence(licence_type=kind, issuer=department, holder=organisation(), data=food_data())
+    assert (person.holder_code_type, company.holder_code_type) == ("111", "001")

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import InvalidInput, YiwangError
-from yiwang.core.ids import normalize
+from yiwang.core.ids import is_citizen_id, normalize
 from yiwang.core.models import AuditEvent
 from yiwang.core.sm import sm3_hex
 from yiwang.identity.models import Department, LegalPerson, NaturalPerson
@@ -178,9 +178,16 @@ def _parse(row: dict[str, Any], ctx: _Context) -> dict[str, Any]:
     issuer = ctx.departments.get(normalize(str(row.get("颁发机构代码", ""))))
     if issuer is None:
         raise RowError(_("颁发机构代码“%(c)s”不是本平台登记的部门。") % {"c": row.get("颁发机构代码", "")})
-    code_type = CODE_TYPES.get(normalize(str(row.get("持证主体代码类型", ""))), "") or licence_type.holder_code_type
-    if str(row.get("持证主体代码类型", "")).strip() and normalize(str(row["持证主体代码类型"])) not in CODE_TYPES:
+    given = normalize(str(row.get("持证主体代码类型", "")))
+    if given and given not in CODE_TYPES:
         raise RowError(_("持证主体代码类型应为 111（身份证）或 001（统一社会信用代码）。"))
+    allowed = licence_type.holder_code_types
+    if given:
+        code_type = CODE_TYPES[given]
+    elif len(allowed) == 1:
+        code_type = allowed[0]
+    else:  # either kind of holder: told apart by the code itself
+        code_type = "111" if is_citizen_id(str(row.get("持证主体代码", ""))) else "001"
     try:
         holder = Holder.from_code(str(row.get("持证主体", "")), str(row.get("持证主体代码", "")), code_type, link=False)
     except YiwangError as exc:

@@ -33,6 +33,7 @@ def validate_type_code(value: str) -> None:
 class HolderKind(models.TextChoices):
     PERSON = "person", _("自然人")
     ORGANISATION = "organisation", _("法人及其他组织")
+    ANY = "any", _("自然人或法人")  # e.g. 食品经营许可证: an individual business or a company
 
 
 class HolderCodeType(models.TextChoices):
@@ -92,8 +93,12 @@ class LicenceType(models.Model):
             raise ValidationError({"fields": errors})
 
     @property
-    def holder_code_type(self) -> str:
-        return HolderCodeType.CITIZEN_ID if self.holder_kind == HolderKind.PERSON else HolderCodeType.USCC
+    def holder_code_types(self) -> tuple[str, ...]:
+        """The holder code types a licence of this type may carry."""
+        return {
+            HolderKind.PERSON: (HolderCodeType.CITIZEN_ID,),
+            HolderKind.ORGANISATION: (HolderCodeType.USCC,),
+        }.get(self.holder_kind, (HolderCodeType.CITIZEN_ID, HolderCodeType.USCC))
 
     def field_labels(self) -> dict[str, str]:
         return {spec["name"]: spec["label"] for spec in self.fields}

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, YiwangError
 from yiwang.core.ids import mask_citizen_id, validate_citizen_id, validate_uscc
 from yiwang.core.keys import active_key
 from yiwang.core.notify import notify
@@ -218,7 +218,7 @@ def build_licence(
     status: str = Licence.Status.VALID,
 ) -> Licence:
     """An unsaved, sealed licence (shared by issuing and the bulk importer, which saves in batches)."""
-    if holder.code_type != licence_type.holder_code_type:
+    if holder.code_type not in licence_type.holder_code_types:
         expected = HolderKind(licence_type.holder_kind).label
         raise InvalidInput(_("%(t)s的持证主体应为%(k)s。") % {"t": licence_type.name, "k": expected}, field="holder")
     region_code = region_code or issuer.region_code
@@ -549,8 +549,11 @@ def issue_for_case(case) -> Licence | None:
     licence_type = LicenceType.objects.filter(code=version.result_licence_type).first()
     if licence_type is None:
         _no_type(version.result_licence_type)
-    organisation_type = licence_type.holder_kind == HolderKind.ORGANISATION
-    party = case.applicant_org if organisation_type else case.applicant_person
+    # an organisation's case yields an organisation's licence where the type allows it
+    by_organisation = licence_type.holder_kind == HolderKind.ORGANISATION or (
+        licence_type.holder_kind == HolderKind.ANY and case.applicant_org is not None
+    )
+    party = case.applicant_org if by_organisation else case.applicant_person
     if party is None:
         raise Conflict(
             _("办件缺少%(k)s申请人，无法签发%(t)s。")
@@ -582,13 +585,16 @@ def on_case_decided(sender, case, approved: bool, **kwargs) -> None:
     """Receiver of ``yiwang.cases.signals.case_decided`` (sent on commit): 同步签发."""
     if not approved:
         return
+    from .tasks import issue_for_case_task
+
     try:
         issue_for_case(case)
+    except YiwangError as exc:
+        # e.g. the licence type is not registered yet: the decision stands, the queue retries
+        log.warning("licence for case %s not issued (%s); queued for retry", case.number, exc.message)
+        issue_for_case_task(case.pk)
     except Exception:
-        # the decision stands; the issuing is retried by the queue until it succeeds
-        log.exception("licence issue for case %s failed; queued for retry", case.pk)
-        from .tasks import issue_for_case_task
-
+        log.exception("licence for case %s not issued; queued for retry", case.number)
         issue_for_case_task(case.pk)
 
 
