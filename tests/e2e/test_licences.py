@@ -1,28 +1,24 @@
 """Journeys with electronic licences: the holder shows (亮证) and downloads a licence; anyone verifies it."""
 
+import io
+
 import pytest
-from catalog.factories import DepartmentFactory
-from licences.factories import citizen, licence_type
 
-from yiwang.licences import services
-from yiwang.licences.models import HolderKind
-
-PASSWORD = "Yiwang-2025"
+from yiwang.catalog import demo as catalog_demo
+from yiwang.identity.models import User
+from yiwang.licences import demo as licences_demo
+from yiwang.licences.models import Licence
 
 
 @pytest.fixture
-def holder(db):
-    person = citizen("张三", password=PASSWORD)
-    market = DepartmentFactory(name="河源市市场监督管理局")
-    business = licence_type(
-        code="11100000000013338W002", name="个体工商户营业执照", holder_kind=HolderKind.PERSON,
-        validity_years=None, prefix="GT", fields=[{"name": "shop_name", "label": "名称", "required": True},
-                                                  {"name": "address", "label": "经营场所", "required": True}],
-    )  # fmt: skip
-    licence = services.issue_licence(
-        licence_type=business, issuer=market, holder=person,
-        data={"shop_name": "张三小吃店", "address": "河源市源城区越王大道1号"},
-    )  # fmt: skip
+def holder(settings, tmp_path):
+    """The demo province with its licences; the demo citizen 张伟 and his 个体工商户营业执照."""
+    settings.DATA_DIR = tmp_path
+    catalog_demo.load(io.StringIO())
+    licences_demo.load(io.StringIO())
+    citizen = catalog_demo.CITIZENS[0]
+    person = User.objects.get(username=citizen.phone).person
+    licence = Licence.objects.get(type_code=catalog_demo.BUSINESS_LICENCE, holder_digest=person.id_digest)
     return person, licence
 
 
@@ -31,7 +27,7 @@ def test_holder_shows_and_downloads_a_licence_and_anyone_verifies_it(page, shots
     person, licence = holder
     page.goto(page.base_url + "/login/")
     page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(person.phone)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").fill(catalog_demo.PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.locator("header").get_by_role("link", name="我的证照").click()
     page.get_by_role("heading", name="我的证照").wait_for()
@@ -64,7 +60,7 @@ def test_holder_shows_and_downloads_a_licence_and_anyone_verifies_it(page, shots
     bank.goto(scanned)
     verdict = bank.locator("#verdict")
     assert "核验通过：证照真实" in verdict.inner_text() and "有效" in verdict.inner_text()
-    assert "张三小吃店" in bank.content() and person.id_number not in bank.content()
+    assert "源城区张伟小吃店" in bank.content() and person.id_number not in bank.content()
     shots(bank, "scanned")
 
     # … or uploads the PDF the holder sent
@@ -73,6 +69,6 @@ def test_holder_shows_and_downloads_a_licence_and_anyone_verifies_it(page, shots
     bank.get_by_role("button", name="核验").click()
     bank.locator("#verdict").wait_for()
     assert "核验通过：证照真实" in bank.locator("#verdict").inner_text()
-    assert "河源市市场监督管理局" in bank.content()
+    assert "河源市源城区市场监督管理局" in bank.content()
     shots(bank, "verified")
     visitor.close()
