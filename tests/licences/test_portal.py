@@ -42,7 +42,8 @@ def test_my_licences_lists_the_person_and_the_organisations_they_act_for(client,
     client.force_login(world["holder"].user)
     page = _text(client.get(reverse("portal:my_licences")))
     assert "我的证照" in page
-    assert "食品经营许可证" in page and world["food"].number in page and "C-1" in page
+    assert "食品经营许可证" in page and world["food"].number in page
+    assert f'href="{reverse("portal:case_detail", args=["C-1"])}"' in page  # the case behind it
     assert "河源市示例运输有限公司" in page and world["transport"].number in page
     assert world["foreign"].number not in page
     assert "有效" in page
