@@ -125,6 +125,30 @@ def _reason(reason: str) -> str:
     return reason
 
 
+# --- the licence catalogue --------------------------------------------------------------------
+
+
+def save_licence_type(licence_type: LicenceType, *, actor) -> LicenceType:
+    """Create or change a licence type (证照目录). Licences already issued keep what they were sealed
+    with; the type's fields and validity apply to licences issued from now on."""
+    licence_type.full_clean()
+    with transaction.atomic():
+        created = licence_type.pk is None
+        licence_type.save()
+        audit.record(
+            licence_type,
+            "licence_type.created" if created else "licence_type.changed",
+            actor=actor,
+            role="administrator",
+            data={
+                "code": licence_type.code, "name": licence_type.name, "holder_kind": licence_type.holder_kind,
+                "validity_years": licence_type.validity_years, "fields": licence_type.fields,
+                "active": licence_type.active,
+            },
+        )  # fmt: skip
+    return licence_type
+
+
 # --- issuing ----------------------------------------------------------------------------------
 
 
