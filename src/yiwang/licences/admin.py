@@ -60,4 +60,3 @@ class ImportBatchAdmin(ReadOnly):
     list_display = ["file_name", "status", "total_rows", "imported", "rejected", "started_at", "finished_at"]
     readonly_fields = ["file_name", "file_sm3", "status", "total_rows", "imported", "rejected", "actor",
                        "started_at", "finished_at"]  # fmt: skip
-
