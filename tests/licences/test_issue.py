@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import threading
 
 import pytest
 from catalog.factories import DepartmentFactory
@@ -143,3 +144,53 @@ def test_a_licence_type_for_either_kind_of_holder_takes_a_person_or_an_organisat
     person = services.issue_licence(licence_type=kind, issuer=department, holder=citizen(), data=food_data())
     company = services.issue_licence(licence_type=kind, issuer=department, holder=organisation(), data=food_data())
     assert (person.holder_code_type, company.holder_code_type) == ("111", "001")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuing_never_repeats_a_serial_or_number():
+    """Eight issues released at once by a barrier (on PostgreSQL; SQLite's in-memory test database
+    has one writer, so there they run in turn)."""
+    department = DepartmentFactory()
+    kind = licence_type()
+    holders = [citizen() for _ in range(8)]
+    numbers: list[str] = []
+
+    def issue(person) -> None:
+        numbers.append(
+            services.issue_licence(licence_type=kind, issuer=department, holder=person, data=food_data()).number
+        )
+
+    if connection.vendor == "postgresql":
+        barrier = threading.Barrier(len(holders))
+
+        def run(person) -> None:
+            barrier.wait()
+            try:
+                issue(person)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(p,)) for p in holders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    else:
+        for person in holders:
+            issue(person)
+    assert len(set(numbers)) == 8
+    assert sorted(Licence.objects.values_list("serial", flat=True)) == list(range(1, 9))
+
+
+def test_only_the_holder_or_a_window_clerk_may_consent_to_a_use():
+    department = DepartmentFactory()
+    person = citizen()
+    licence = services.issue_licence(licence_type=licence_type(), issuer=department, holder=person, data=food_data())
+    with pytest.raises(Forbidden, match="只有持证人（或其经办人）可以授权使用该证照"):
+        services.record_use(licence, department=department, case_number="C-1", actor=citizen().user)
+    with pytest.raises(Forbidden):
+        services.record_use(licence, department=department, case_number="C-1", actor=staff(department))
+    use = services.record_use(
+        licence, department=department, case_number="C-1", actor=staff(department), at_window=True
+    )
+    assert use.purpose == "办件 C-1"
