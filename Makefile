@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ADDR ?= 127.0.0.1:8000
+# pytest-xdist processes (each with its own test database); PYTEST_WORKERS=0 runs in one process
+PYTEST_WORKERS ?= 2
 LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: run test install lint bench clean
@@ -30,7 +32,7 @@ run: $(STAMP)
 # pytest answers 5 when it collected no tests: make fails on it like on any other failure
 test: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

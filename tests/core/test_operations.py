@@ -172,11 +172,15 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(site):
             with sqlite3.connect(data_dir / "site.sqlite3") as db:
                 return db.execute("SELECT COUNT(*) FROM core_auditcheckpoint").fetchone()[0] == 1
 
-        assert wait_for(sealed), "the worker did not run the queued task"
+        # an idle consumer polls the queue at most every 10 s; a loaded machine needs more
+        assert wait_for(sealed, timeout=90), "the worker did not run the queued task"
 
         os.killpg(serve.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
         serve.wait(timeout=30)
         assert wait_for(lambda: not alive(worker), timeout=20)
+    except AssertionError as exc:
+        os.killpg(serve.pid, signal.SIGKILL)
+        raise AssertionError(f"{exc}\n--- yiwang serve said:\n{serve.communicate()[0]}") from None
     finally:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
