@@ -356,10 +356,11 @@ def _resubmit_form(case: Case, data=None, files=None) -> f.ApplicationForm | Non
     )
 
 
-def _render_case(request, case: Case, *, resubmit=None, withdraw=None, status=200) -> HttpResponse:
+def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="", status=200) -> HttpResponse:
     actions = selectors.available_actions(request.user, case)
     context = {
         "case": case,
+        "error": error,
         "actions": actions,
         "timeline": selectors.timeline(case, audience="applicant"),
         "todo": selectors.applicant_todo(case),
@@ -420,7 +421,8 @@ def case_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
         services.withdraw(request.user, case.pk, reason=form.cleaned_data.get("reason", ""))
     except YiwangError as exc:
         form.show_error(exc)
-        return _render_case(request, case, withdraw=form, status=exc.status)
+        case.refresh_from_db()
+        return _render_case(request, case, withdraw=form, error=exc.message, status=exc.status)
     messages.success(request, _("申请已撤回。"))
     return redirect("portal:case_detail", ref=case.number)
 
@@ -657,6 +659,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "to_accept": selectors.acceptance_queue(user, department)[:QUEUE_LIMIT],
         "to_claim": [t for t in tasks if t.status == CaseTask.State.OPEN][:QUEUE_LIMIT],
         "mine": [t for t in tasks if t.status == CaseTask.State.CLAIMED][:QUEUE_LIMIT],
+        "in_review": cases.filter(status__in=[Status.ACCEPTED, Status.IN_REVIEW])[:QUEUE_LIMIT],
         "suspended": cases.filter(status=Status.SUSPENDED)[:QUEUE_LIMIT],
         "correction": cases.filter(status=Status.CORRECTION_REQUESTED)[:QUEUE_LIMIT],
         "red": selectors.department_cases(user, department, warning=WarningLevel.RED)[:QUEUE_LIMIT],
