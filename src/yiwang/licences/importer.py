@@ -41,21 +41,7 @@ from .seal import Sealer
 from .services import Holder, _summary, allocate_serials, build_licence, sealer_for
 
 CHUNK_SIZE = 500
-REQUIRED = {
-    "证照类型代码": "type_code",
-    "证照编号": "number",
-    "持证主体": "holder",
-    "持证主体代码": "holder_code",
-    "颁发机构代码": "issuer_code",
-    "颁发日期": "issue_date",
-}
-OPTIONAL = {
-    "持证主体代码类型": "holder_code_type",
-    "有效期起始": "valid_from",
-    "有效期截止": "valid_until",
-    "管辖属地": "region_code",
-    "状态": "status",
-}
+REQUIRED = ("证照类型代码", "证照编号", "持证主体", "持证主体代码", "颁发机构代码", "颁发日期")
 CODE_TYPES = {"111": "111", "身份证": "111", "居民身份证": "111", "001": "001", "统一社会信用代码": "001"}
 STATUSES = {"": "valid", "有效": "valid", "暂扣": "suspended", "撤销": "revoked", "注销": "revoked"}
 
@@ -189,7 +175,7 @@ def _parse(row: dict[str, Any], ctx: _Context) -> dict[str, Any]:
     else:  # either kind of holder: told apart by the code itself
         code_type = "111" if is_citizen_id(str(row.get("持证主体代码", ""))) else "001"
     try:
-        holder = Holder.from_code(str(row.get("持证主体", "")), str(row.get("持证主体代码", "")), code_type, link=False)
+        holder = Holder.from_code(str(row.get("持证主体", "")), str(row.get("持证主体代码", "")), code_type)
     except YiwangError as exc:
         raise RowError(exc.message) from None
     status = STATUSES.get(str(row.get("状态", "")).strip())

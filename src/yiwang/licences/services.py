@@ -56,20 +56,16 @@ class Holder:
         return cls(party.name, party.uscc, HolderCodeType.USCC, organisation=party)
 
     @classmethod
-    def from_code(cls, name: str, code: str, code_type: str, *, link: bool = True) -> Holder:
-        """A holder named by code (an import row): validate the code; with ``link``, attach the person or
-        organisation we know by it (the importer links a whole chunk at once instead)."""
+    def from_code(cls, name: str, code: str, code_type: str) -> Holder:
+        """A holder named by code (an import row), the code validated; the importer links the people
+        and organisations we know for a whole chunk at once."""
         name = (name or "").strip()
         if not name:
             raise InvalidInput(_("请填写持证主体名称。"), field="holder")
         if code_type == HolderCodeType.CITIZEN_ID:
-            code = validate_citizen_id(code, field="holder_code")
-            person = NaturalPerson.objects.filter(id_digest=blind_index(code)).first() if link else None
-            return cls(name, code, code_type, person=person)
+            return cls(name, validate_citizen_id(code, field="holder_code"), code_type)
         if code_type == HolderCodeType.USCC:
-            code = validate_uscc(code, field="holder_code")
-            org = LegalPerson.objects.filter(uscc=code).first() if link else None
-            return cls(name, code, code_type, organisation=org)
+            return cls(name, validate_uscc(code, field="holder_code"), code_type)
         raise InvalidInput(
             _("持证主体代码类型应为 111（身份证）或 001（统一社会信用代码）。"), field="holder_code_type"
         )
