@@ -175,3 +175,12 @@ def test_acceptance_due_in_an_unpublished_year_is_provisional(world, submit):
         case = submit()
     assert case.acceptance_due == D(2027, 1, 5)  # 12-30, 12-31, 1-1, 1-4, 1-5
     assert case.acceptance_due_provisional is True
+
+
+def test_the_sweep_writes_nothing_when_nothing_changed(frozen, world, accepted):
+    case = accepted()
+    stamp = Case.objects.get(pk=case.pk).updated_at
+    frozen.move_to(at("2026-09-28"))
+    sweep_deadlines.call_local()
+    assert Case.objects.get(pk=case.pk).updated_at == stamp
+    assert not audit.history(case).filter(action="warning_changed").exists()

@@ -1783,14 +1783,18 @@ def refresh_warnings() -> dict[str, int]:
             case = _lock(pk)
             if case.status not in OPEN_STATES:
                 continue
+            clock_fields = ["acceptance_due", "acceptance_due_provisional", "due_date", "due_provisional"]
+            before = [getattr(case, f) for f in clock_fields]
             _refresh_due(case)
             level = clock.warning_level(case)
+            changed = [f for f, old in zip(clock_fields, before, strict=True) if getattr(case, f) != old]
             if level == case.warning_level:
-                case.save()
+                if changed:  # e.g. an open pause moved the due date; not a change the applicant made
+                    case.save(update_fields=changed)
                 continue
             before_level = case.warning_level
             case.warning_level = level
-            case.save()
+            case.save(update_fields=[*changed, "warning_level"])
             counts[level] += 1
             due = case.due_date if case.clock_start else case.acceptance_due
             _record(
