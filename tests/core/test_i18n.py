@@ -28,6 +28,8 @@ def test_switching_to_english_in_the_header(client):
     assert ">Home<" in page and "Log in" in page and "Skip to main content" in page
     assert "Citizens log in with their mobile number or ID number" in page
     assert ">中文<" in page
+    home = client.get("/").content.decode()
+    assert "For individuals" in home and "For organisations" in home and "Search services" in home
     register = client.get("/register/").content.decode()
     assert "Create a personal account" in register and "Citizen ID number" in register
 
