@@ -61,6 +61,21 @@ def _option_values(options: list) -> list[str]:
     return [str(o["value"]) if isinstance(o, dict) else str(o) for o in options]
 
 
+def option_choices(spec: dict) -> list[tuple[str, str]]:
+    """(value, label) pairs of a select field; an option may be a plain string or {value, label}."""
+    return [
+        (str(o["value"]), str(o.get("label", o["value"]))) if isinstance(o, dict) else (str(o), str(o))
+        for o in spec.get("options", [])
+    ]
+
+
+def display_value(spec: dict, value: Any) -> Any:
+    """What a person reads for a stored value: the option label of a select field, else the value."""
+    if spec.get("type") == "select":
+        return dict(option_choices(spec)).get(str(value), value)
+    return value
+
+
 def validate_schema(schema: Any) -> list[dict]:
     """Check a form definition; return it unchanged or raise ``InvalidInput`` listing every problem.
 

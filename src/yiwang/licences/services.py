@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.catalog.forms_schema import display_value
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, YiwangError
 from yiwang.core.ids import mask_citizen_id, validate_citizen_id, validate_uscc
@@ -546,9 +547,8 @@ def _option_labels(form_schema: list, form_data: dict[str, Any]) -> dict[str, An
     """Select fields carry option values in the case; the licence shows the option labels."""
     out = dict(form_data)
     for spec in form_schema or []:
-        if spec.get("type") == "select" and spec.get("name") in out:
-            labels = {str(o.get("value")): o.get("label") for o in spec.get("options", [])}
-            out[spec["name"]] = labels.get(str(out[spec["name"]]), out[spec["name"]])
+        if spec.get("name") in out:
+            out[spec["name"]] = display_value(spec, out[spec["name"]])
     return out
 
 
