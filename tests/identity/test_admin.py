@@ -164,3 +164,21 @@ def test_citizens_have_no_admin(client):
     user = services.register_citizen(name="张三", id_number=ID_1, phone="13800138000", password=PASSWORD)
     client.force_login(user)
     assert client.get("/admin/identity/naturalperson/").status_code == 302  # to the admin login
+
+
+def test_administrator_creates_a_staff_account(administrator):
+    response = administrator.post(
+        "/admin/identity/user/add/",
+        {
+            "username": "heyuan-clerk-9",
+            "display_name": "王九",
+            "phone": "13700000009",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    user = User.objects.get(username="heyuan-clerk-9")
+    assert user.display_name == "王九" and user.phone == "13700000009"
+    assert user.password.startswith("argon2")

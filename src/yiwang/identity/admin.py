@@ -119,6 +119,9 @@ class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("staff_roles__department")
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []  # a new user has no roles yet
+
     def get_readonly_fields(self, request, obj=None):
         # only a superuser makes superusers
         return [] if request.user.is_superuser else ["is_superuser", "user_permissions", "groups"]
