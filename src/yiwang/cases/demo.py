@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from django.utils import timezone
 from yiwang.catalog.models import Handling, ItemVersion, OnlineDepth, ServiceItem
 from yiwang.core.calendar import add_working_days, working_days_between
 from yiwang.core.errors import YiwangError
+from yiwang.core.ids import make_uscc
 from yiwang.identity.models import AgentAuthorization, NaturalPerson, StaffRole, User
 
 from . import services
@@ -109,6 +111,10 @@ def _materials(version: ItemVersion) -> dict[int, SimpleUploadedFile]:
     return files
 
 
+# Values tried, in order, for a text field with a pattern (bank account, plate, certificate numbers …).
+PATTERN_SAMPLES = ["6217002020001234567", "粤P12345", "123456", "20234401234567", "A1234567", "441600"]
+
+
 def _form(version: ItemVersion, person: NaturalPerson, org=None) -> dict:
     data: dict = {}
     for spec in version.form_schema or []:
@@ -116,7 +122,8 @@ def _form(version: ItemVersion, person: NaturalPerson, org=None) -> dict:
         if kind == "id_number":
             data[name] = person.id_number
         elif kind == "uscc":
-            data[name] = org.uscc if org else "91441600MA4ABCD10X"
+            # a person applies under their 个体工商户's code (category 92)
+            data[name] = org.uscc if org else make_uscc("92441600", f"{person.pk:08d}")
         elif kind == "phone":
             data[name] = person.phone or "13800138000"
         elif kind == "number":
@@ -134,6 +141,8 @@ def _form(version: ItemVersion, person: NaturalPerson, org=None) -> dict:
             ]
         elif "address" in name or "地址" in label or "住所" in label:
             data[name] = (person.address or "广东省河源市源城区文明路1号")[: spec.get("max_length") or 200]
+        elif spec.get("pattern"):
+            data[name] = next((v for v in PATTERN_SAMPLES if re.fullmatch(spec["pattern"], v)), "")
         else:
             data[name] = f"演示{label}"[: spec.get("max_length") or 200]
     return data
@@ -188,9 +197,20 @@ def _fully_staffed(version: ItemVersion) -> bool:
     return all(staff_for(d, r) for d, r in pairs) and bool(staff_for(department, StaffRole.Role.HANDLER))
 
 
-def _fillable(version: ItemVersion, person: NaturalPerson) -> bool:
+def applicant_for(version: ItemVersion, cast: Cast, user: User) -> tuple[User, object | None]:
+    """Who applies for ``version``: the given citizen, or — for items only organisations may apply for —
+    the agent acting for the demo organisation."""
+    if version.service_object == "organisation":
+        return cast.agent, cast.organisation
+    return user, None
+
+
+def _fillable(version: ItemVersion, cast: Cast) -> bool:
+    user, org = applicant_for(version, cast, cast.citizens[0])
+    if user is None:
+        return False
     try:
-        services.validate_form(version, _form(version, person))
+        services.validate_form(version, _form(version, NaturalPerson.objects.get(user=user), org))
     except YiwangError:
         return False
     return True
@@ -202,24 +222,28 @@ class Items:
     fee: ItemVersion | None
     immediate: ItemVersion | None
     parallel: ItemVersion | None
+    licensed: list[ItemVersion]  # items whose result is a licence (issued on approval, 同步签发)
 
     @classmethod
-    def discover(cls, person: NaturalPerson) -> Items:
+    def discover(cls, cast: Cast) -> Items:
         today = timezone.localdate()
         current = []
         for item in ServiceItem.objects.order_by("code"):
             version = item.current_version
             if version and version.effective_from and version.effective_from <= today:
                 current.append(version)
-        usable = [v for v in current if _fully_staffed(v) and _fillable(v, person)]
+        usable = [v for v in current if _fully_staffed(v) and _fillable(v, cast)]
         online = [v for v in usable if v.online_depth >= OnlineDepth.PRE_REVIEW]
-        promised = [v for v in online if v.handling == Handling.PROMISED and v.fee == 0]
+        promised = [
+            v for v in online if v.handling == Handling.PROMISED and v.fee == 0 and v.service_object != "organisation"
+        ]
         promised.sort(key=lambda v: (-v.promised_days, v.pk))
         return cls(
             promised=promised,
             fee=next((v for v in online if v.fee > 0 and v.handling == Handling.PROMISED), None),
             immediate=next((v for v in usable if v.handling == Handling.IMMEDIATE), None),
             parallel=next((v for v in online if v.stages.exclude(parallel_group="").exists()), None),
+            licensed=[v for v in online if v.result_type == "licence" and v.handling == Handling.PROMISED],
         )
 
 
@@ -250,6 +274,8 @@ class Run:
     def submit(self, version: ItemVersion, moment: dt.datetime, user: User, *, org=None, **kw) -> Case:
         if version.effective_from and timezone.localdate(moment) < version.effective_from:
             raise TooEarly
+        if org is None:
+            user, org = applicant_for(version, self.cast, user)
         person = NaturalPerson.objects.get(user=user)
         with back_dated(self.at(moment)):
             return services.submit_case(
@@ -430,9 +456,11 @@ def _denied(run, items):
 
 def _delivered_post(run, items):
     address = "广东省河源市源城区文明路1号"
-    case = run.submit(
-        items.promised[0], working_day(15, 10), run.cast.citizen(3), delivery_method="post", delivery_address=address
-    )
+    # a licence item (its licence is issued on approval); an organisation may hold whatever it produces
+    version = items.licensed[0] if items.licensed else items.promised[0]
+    as_org = version in items.licensed and version.service_object != "person" and run.cast.organisation
+    user, org = (run.cast.agent, run.cast.organisation) if as_org else (run.cast.citizen(3), None)
+    case = run.submit(version, working_day(15, 10), user, org=org, delivery_method="post", delivery_address=address)
     case = run.through(run.accept(case), approve=True, reason="符合法定条件、标准。")
     run.act(services.complete_case, handler_of(case), case, hour=10)
     run.act(
@@ -446,7 +474,7 @@ def _organisation(run, items):
     if run.cast.agent is None or run.cast.organisation is None:
         run.notes.append("没有经办人授权的单位，跳过单位申报场景")
         return None
-    version = next((v for v in items.promised if v.service_object != "person"), None)
+    version = next((v for v in items.licensed + items.promised if v.service_object != "person"), None)
     if version is None:
         run.notes.append("没有可由单位申报的事项，跳过单位申报场景")
         return None
@@ -471,12 +499,13 @@ def _window_immediate(run, items):
     moment = working_day(3, 9, 20)
     if version.effective_from and version.effective_from > timezone.localdate(moment):
         raise TooEarly
-    person = NaturalPerson.objects.get(user=run.cast.citizen(1))
+    user, org = applicant_for(version, run.cast, run.cast.citizen(1))
+    person = NaturalPerson.objects.get(user=user)
     clerk = run.cast.clerk
     with back_dated(run.at(moment)):
         case = services.start_window_case(
-            clerk, item=version.item, id_number=person.id_number, form_data=_form(version, person),
-            files=_materials(version), accept=True, idempotency_key=run.key,
+            clerk, item=version.item, id_number=person.id_number, org_uscc=org.uscc if org else "",
+            form_data=_form(version, person, org), files=_materials(version), accept=True, idempotency_key=run.key,
         )  # fmt: skip
     for service, kwargs in (
         (services.decide, {"approve": True, "reason": "材料齐全，当场办结。"}),
@@ -534,7 +563,7 @@ def load(stdout) -> None:
     if not cast.citizens:
         stdout.write("办件演示数据：没有可用的群众账号，跳过。")
         return
-    items = Items.discover(NaturalPerson.objects.get(user=cast.citizens[0]))
+    items = Items.discover(cast)
     if not items.promised:
         stdout.write("办件演示数据：没有可网上申报且岗位齐全的已发布事项，跳过。")
         return
