@@ -130,3 +130,15 @@ def test_verify_audit_passes_on_the_demo_and_detects_an_edited_case_event(demo_w
         call_command("verify_audit", stdout=broken)
     assert "事件内容被修改" in broken.getvalue()
     assert f"第{event.seq}" in broken.getvalue() or str(event.seq) in broken.getvalue()
+
+
+def test_demo_on_top_of_the_catalog_demo(db, calendar):
+    from yiwang.catalog import demo as catalog_demo
+
+    catalog_demo.load(io.StringIO())
+    report = run_demo()
+    assert "新建 18 个演示场景" in report and "跳过" not in report, report
+    assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "校验通过" in out.getvalue()
