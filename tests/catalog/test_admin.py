@@ -4,11 +4,12 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.factories import DepartmentFactory, draft_version, published_version
-from yiwang.catalog import excel
+from yiwang.catalog import excel, services
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem
 from yiwang.core import audit
 from yiwang.identity.models import StaffRole, User
@@ -216,3 +217,13 @@ def test_materials_of_a_published_version_are_shown_not_editable(client, manager
     html = client.get(change_url(version)).content.decode()
     assert "营业执照" in html and 'name="materials-0-name"' not in html
     assert MaterialRequirement.objects.get(version=version).name == "营业执照"
+
+
+def test_item_changelist_shows_current_versions_without_a_query_per_row(client, manager):
+    for i in range(12):
+        published_version(name=f"事项{i:02d}")
+    services.new_draft_from(published_version(name="有草稿的事项"))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("admin:catalog_serviceitem_changelist")).content.decode()
+    assert "事项00" in html and "现行第1版" in html and "现行第1版，草稿第2版" in html
+    assert sum('FROM "catalog_itemversion"' in q["sql"] for q in queries.captured_queries) == 1

@@ -91,14 +91,28 @@ class ServiceItemAdmin(admin.ModelAdmin):
     inlines = [ItemVersionInline]
     change_list_template = "admin/catalog/serviceitem/change_list.html"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("department", "region").prefetch_related("versions")
+
+    @staticmethod
+    def _current(obj: ServiceItem) -> ItemVersion | None:
+        # from the prefetched versions: the changelist would otherwise query twice per row
+        today = timezone.localdate()
+        in_force = [
+            v
+            for v in obj.versions.all()
+            if v.status == ItemVersion.Status.PUBLISHED and v.effective_from and v.effective_from <= today
+        ]
+        return max(in_force, key=lambda v: (v.effective_from, v.number), default=None)
+
     @admin.display(description=gettext_lazy("现行名称"))
     def current_name(self, obj: ServiceItem) -> str:
-        current = obj.current_version
+        current = self._current(obj)
         return current.name if current else "—"
 
     @admin.display(description=gettext_lazy("版本"))
     def versions_summary(self, obj: ServiceItem) -> str:
-        current = obj.current_version
+        current = self._current(obj)
         drafts = [v.number for v in obj.versions.all() if v.status == ItemVersion.Status.DRAFT]
         parts = [_("现行第%(n)d版") % {"n": current.number} if current else _("无现行版本")]
         if drafts:
