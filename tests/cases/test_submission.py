@@ -259,6 +259,8 @@ def test_window_clerk_takes_in_any_item_and_registers_the_applicant(world):
     assert case.status == Status.ACCEPTED
     person = NaturalPerson.objects.get(pk=case.applicant_person_id)
     assert person.name == "赵六" and person.user is None
+    registered = audit.history(person).get(action="person.registered")
+    assert registered.actor == world.other_clerk.username
     assert case.documents.filter(kind="receipt").count() == 1
     # the same person at the window again is found, not registered twice
     again = services.start_window_case(

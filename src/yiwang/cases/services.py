@@ -57,7 +57,8 @@ from yiwang.core import audit
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from yiwang.core.ids import validate_citizen_id, validate_uscc
 from yiwang.core.notify import notify
-from yiwang.core.sm import blind_index, sm3_hex
+from yiwang.core.sm import sm3_hex
+from yiwang.identity import services as identity_services
 from yiwang.identity.models import LegalPerson, NaturalPerson, StaffRole
 
 from . import clock, documents, material_sources, selectors
@@ -659,24 +660,31 @@ def submit_case(
         raise
 
 
-def register_person(*, id_number: str, name: str = "", phone: str = "", address: str = "") -> NaturalPerson:
-    """Find a natural person by ID number, or register them (window registration)."""
-    number = validate_citizen_id(id_number, field="id_number")
-    person = NaturalPerson.objects.filter(id_digest=blind_index(number)).first()
-    if person is not None:
-        changed = []
-        if phone and not person.phone:
-            person.phone, changed = phone, [*changed, "phone"]
-        if address and not person.address:
-            person.address, changed = address, [*changed, "address"]
-        if changed:
-            person.save(update_fields=changed)
-        return person
-    if not name.strip():
-        raise InvalidInput(_("新登记的申请人须填写姓名。"), field="name")
-    return NaturalPerson.objects.create(
-        name=name.strip(), id_number=number, phone=phone.strip(), address=address.strip()
-    )
+def register_person(*, id_number: str, name: str = "", phone: str = "", address: str = "", clerk=None) -> NaturalPerson:
+    """Find a natural person by ID number, or register them (window registration, by the identity
+    services, which audit it with ``clerk`` as the actor). A known person's missing phone or address is
+    filled in."""
+    person = identity_services.find_person_by_id_number(validate_citizen_id(id_number, field="id_number"))
+    if person is None:
+        if not name.strip():
+            raise InvalidInput(_("新登记的申请人须填写姓名。"), field="name")
+        return identity_services.register_person(
+            name=name, id_number=id_number, phone=phone, address=address, actor=clerk
+        )
+    missing = {k: v for k, v in (("phone", phone), ("address", address)) if v and not getattr(person, k)}
+    if missing:
+        person = identity_services.update_person(person, actor=clerk, **missing)
+    return person
+
+
+def _organisation_at_window(clerk, org_uscc: str, org_name: str) -> LegalPerson:
+    uscc = validate_uscc(org_uscc, field="org_uscc")
+    org = LegalPerson.objects.filter(uscc=uscc).first()
+    if org is not None:
+        return org
+    if not org_name.strip():
+        raise InvalidInput(_("新登记的单位须填写名称。"), field="org_name")
+    return identity_services.register_legal_person(name=org_name, uscc=uscc, actor=clerk)
 
 
 def start_window_case(
@@ -714,15 +722,8 @@ def start_window_case(
         with _writing() as written:
             now = timezone.now()
             version = _current_version(item)
-            person = register_person(id_number=id_number, name=name, phone=phone, address=address)
-            org = None
-            if org_uscc:
-                uscc = validate_uscc(org_uscc, field="org_uscc")
-                org = LegalPerson.objects.filter(uscc=uscc).first()
-                if org is None:
-                    if not org_name.strip():
-                        raise InvalidInput(_("新登记的单位须填写名称。"), field="org_name")
-                    org = LegalPerson.objects.create(name=org_name.strip(), uscc=uscc)
+            person = register_person(id_number=id_number, name=name, phone=phone, address=address, clerk=clerk)
+            org = _organisation_at_window(clerk, org_uscc, org_name) if org_uscc else None
             _check_service_object(version, org)
             case = Case(
                 version=version,
