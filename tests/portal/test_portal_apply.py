@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PDF, PNG, form_post, upload, with_files
+from case_pages import PDF, PNG, form_post, upload, with_files
 from django.urls import reverse
 
 from yiwang.cases.models import Case, CaseMaterial, Status

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PDF, form_post, upload
+from case_pages import PDF, form_post, upload
 from django.urls import reverse
 
 from yiwang.cases import services

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import PNG, upload
+from case_pages import PNG, upload
 from django.urls import reverse
 
 from yiwang.cases.models import Case, Channel, Status

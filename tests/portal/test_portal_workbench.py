@@ -4,7 +4,7 @@ materials (reused licences shown inline), the clock, and every action the state 
 from __future__ import annotations
 
 import pytest
-from conftest import PDF, form_post, upload
+from case_pages import PDF, form_post, upload
 from django.urls import reverse
 
 from yiwang.cases import services
