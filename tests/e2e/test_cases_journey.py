@@ -87,8 +87,8 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
     assert "请提供“申请人居民身份证”。" in summary and "请提供“社会保障卡或银行账户信息”。" in summary
     shots(page, "2-apply-errors")
 
-    page.locator("fieldset.material", has_text="申请人居民身份证").get_by_label("上传文件").set_input_files(scan)
-    page.locator("fieldset.material", has_text="社会保障卡或银行账户信息").get_by_label("上传文件").set_input_files(scan)
+    for material in ("申请人居民身份证", "社会保障卡或银行账户信息"):
+        page.locator("fieldset.material", has_text=material).get_by_label("上传文件").set_input_files(scan)
     page.get_by_label("电子送达").check()
     page.get_by_role("button", name="提交申请").click()
     page.get_by_role("heading", name="申请已提交").wait_for()
