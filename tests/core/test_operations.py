@@ -132,7 +132,7 @@ def site(tmp_path):
     return env, yiwang, tmp_path
 
 
-def start_serve(env, port: int) -> subprocess.Popen:
+def start_serve(env, port: int, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "yiwang.cli", "serve", f"127.0.0.1:{port}"],
         env=env,
@@ -140,6 +140,7 @@ def start_serve(env, port: int) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as in a terminal
+        **popen,
     )
 
 
@@ -198,6 +199,21 @@ def test_sigterm_to_serve_stops_the_worker_too(site):
         assert wait_for(lambda: len(children(serve.pid)) == 1)
         worker = children(serve.pid)[0]
         serve.send_signal(signal.SIGTERM)  # only the parent, as a service manager would
+        serve.wait(timeout=30)
+        assert wait_for(lambda: not alive(worker), timeout=25)
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+
+
+def test_sigint_stops_serve_even_when_started_in_the_background(site):
+    """`make run &` from a script: the shell makes background jobs ignore SIGINT."""
+    env, _, _ = site
+    serve = start_serve(env, free_port(), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert wait_for(lambda: len(children(serve.pid)) == 1)
+        worker = children(serve.pid)[0]
+        os.killpg(serve.pid, signal.SIGINT)
         serve.wait(timeout=30)
         assert wait_for(lambda: not alive(worker), timeout=25)
     finally:

@@ -37,11 +37,14 @@ class Command(RunserverCommand):
         options["use_reloader"] = False
         self.worker: subprocess.Popen | None = None
         self.with_worker = not options["no_worker"]
-        previous = signal.signal(signal.SIGTERM, self._terminate)
+        previous_term = signal.signal(signal.SIGTERM, self._terminate)
+        # a shell starting us in the background ignores SIGINT; Ctrl-C / kill -INT must still stop us
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             super().handle(*args, **options)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
             self._stop_worker()
 
     @staticmethod
