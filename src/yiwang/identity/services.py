@@ -81,10 +81,6 @@ class _Errors:
             raise InvalidInput(message, field=field, errors=dict(self.errors))
 
 
-def _actor_name(actor: Any) -> Any:
-    return actor if actor is not None else "system"
-
-
 # --- natural persons and citizens' accounts ------------------------------------------------------
 
 
@@ -169,7 +165,7 @@ def register_person(
             audit.record(
                 person,
                 "person.registered",
-                actor=_actor_name(actor),
+                actor=actor,
                 data={"name": name, "id_number": mask_citizen_id(number), "phone": mask_phone(phone)},
             )
     except IntegrityError:
@@ -216,7 +212,7 @@ def update_person(
             audit.record(
                 locked,
                 "person.updated",
-                actor=_actor_name(actor),
+                actor=actor,
                 data={
                     "before": {k: masked.get(k, str)(before[k]) for k in sorted(changed)},
                     "after": {k: masked.get(k, str)(after[k]) for k in sorted(changed)},
@@ -257,9 +253,7 @@ def register_legal_person(
                 address=(address or "").strip(),
                 region=region,
             )
-            audit.record(
-                organisation, "organisation.registered", actor=_actor_name(actor), data={"name": name, "uscc": code}
-            )
+            audit.record(organisation, "organisation.registered", actor=actor, data={"name": name, "uscc": code})
     except IntegrityError:
         raise Conflict(_("统一社会信用代码 %(code)s 已登记。") % {"code": code}, field="uscc") from None
     return organisation
@@ -296,7 +290,7 @@ def update_legal_person(
             audit.record(
                 locked,
                 "organisation.updated",
-                actor=_actor_name(actor),
+                actor=actor,
                 data={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}},
             )
     return locked
@@ -325,7 +319,7 @@ def authorize_agent(
         audit.record(
             organisation,
             "agent.authorized" if created else "agent.renewed",
-            actor=_actor_name(actor),
+            actor=actor,
             data={
                 "person": person.name,
                 "id_number": person.masked_id,
@@ -349,7 +343,7 @@ def revoke_agent(*, person: NaturalPerson, organisation: LegalPerson, actor: Any
         audit.record(
             organisation,
             "agent.revoked",
-            actor=_actor_name(actor),
+            actor=actor,
             data={
                 "person": person.name,
                 "id_number": person.masked_id,
@@ -382,7 +376,7 @@ def grant_role(*, user: User, department: Department, role: str, actor: Any = No
             audit.record(
                 locked,
                 "role.granted",
-                actor=_actor_name(actor),
+                actor=actor,
                 data={"department": department.name, "credit_code": department.credit_code, "role": role},
                 region_code=department.region_id,
             )
@@ -411,7 +405,7 @@ def revoke_role(*, user: User, department: Department, role: str, actor: Any = N
         audit.record(
             locked,
             "role.revoked",
-            actor=_actor_name(actor),
+            actor=actor,
             data={"department": department.name, "credit_code": department.credit_code, "role": role},
             region_code=department.region_id,
         )
