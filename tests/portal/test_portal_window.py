@@ -9,6 +9,7 @@ from case_pages import PNG, upload
 from django.urls import reverse
 
 from yiwang.cases.models import Case, Channel, Status
+from yiwang.core import audit
 from yiwang.core.ids import make_citizen_id, mask_citizen_id
 from yiwang.identity.models import NaturalPerson
 
@@ -50,6 +51,8 @@ def test_register_a_new_applicant(client, world):
     page = _text(client.get(reverse("portal:window_desk")))
     assert mask_citizen_id(NEW_ID) in page and NEW_ID not in page
     assert person.phone == "13700000001"
+    registered = audit.history(person).get()
+    assert registered.action == "person.registered" and registered.actor == world.clerk.username
 
 
 def test_take_in_an_item_of_another_department_with_receipt(client, world):

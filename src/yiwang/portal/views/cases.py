@@ -79,15 +79,12 @@ def _status_tag(case: Case) -> str:
     return STATUS_TAGS.get(case.status, "")
 
 
-def _offers(version: ItemVersion, person: NaturalPerson | None, organisation) -> dict[int, list]:
-    """Licences / shared data the applicant already has for each material (用证, 免提交)."""
-    out = {}
-    for requirement in version.materials.all():
-        if requirement.source in ("licence", "shared_data"):
-            found = material_sources.offers_for(requirement, person=person, organisation=organisation)
-            if found:
-                out[requirement.pk] = found
-    return out
+def _window_offers(version: ItemVersion, person: NaturalPerson) -> dict[int, list]:
+    """At the window the applicant is not the signed-in user: ask the material sources for that person."""
+    return {
+        requirement.pk: material_sources.offers_for(requirement, person=person)
+        for requirement in version.materials.exclude(source__in=["applicant", "department"])
+    }
 
 
 def _supplied(case: Case) -> dict[int, CaseMaterial]:
@@ -195,7 +192,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         version,
         request.POST or None,
         request.FILES or None,
-        offers=_offers(version, None if organisation else person, organisation),
+        offers=selectors.offers_for_application(request.user, version, organisation=organisation),
         organisations=organisations,
         applicant_label=label,
     )
@@ -257,7 +254,7 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
     for req_id, material in supplied.items():
         if material.source_reference:
             initial[f"{f.OFFER_PREFIX}{req_id}"] = material.source_reference
-    offers = _offers(case.version, None if organisation else person, organisation)
+    offers = selectors.offers_for_application(request.user, case.version, organisation=organisation)
     for req_id, found in offers.items():
         key = f"{f.OFFER_PREFIX}{req_id}"
         if len(found) == 1 and key in initial:
@@ -337,7 +334,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/cases/my_cases.html", {"drafts": drafts, "page": page, "rows": rows})
 
 
-def _resubmit_form(case: Case, data=None, files=None) -> f.ApplicationForm | None:
+def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm | None:
     correction = case.corrections.filter(round=case.submission_round).first()
     if case.status != Status.CORRECTION_REQUESTED or correction is None:
         return None
@@ -347,7 +344,7 @@ def _resubmit_form(case: Case, data=None, files=None) -> f.ApplicationForm | Non
         case.version,
         data,
         files,
-        offers=_offers(case.version, case.applicant_person, case.applicant_org),
+        offers=selectors.offers_for_application(user, case.version, organisation=case.applicant_org),
         only_fields=fields,
         only_materials=materials,
         with_applicant=False,
@@ -367,7 +364,7 @@ def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="",
         "documents": selectors.documents_for(request.user, case),
         "materials": _material_views(case),
         "orders": case.payments.all(),
-        "resubmit_form": resubmit or (_resubmit_form(case) if "resubmit" in actions else None),
+        "resubmit_form": resubmit or (_resubmit_form(request.user, case) if "resubmit" in actions else None),
         "withdraw_form": withdraw or f.WithdrawForm(),
         "delivery": getattr(case, "delivery", None) if case.status == Status.DELIVERED else None,
         **_case_facts(case),
@@ -387,7 +384,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 def case_resubmit(request: HttpRequest, ref: str) -> HttpResponse:
     """补正: the applicant supplies everything the correction request listed."""
     case = _applicant_case(request, ref)
-    form = _resubmit_form(case, request.POST, request.FILES)
+    form = _resubmit_form(request.user, case, request.POST, request.FILES)
     if form is None:
         try:  # not waiting for corrections (any more): the service says why
             services.resubmit_correction(request.user, case.pk)
@@ -540,7 +537,11 @@ def window_desk(request: HttpRequest) -> HttpResponse:
             data = applicant_form.cleaned_data
             try:
                 person = services.register_person(
-                    id_number=data["id_number"], name=data["name"], phone=data["phone"], address=data["address"]
+                    id_number=data["id_number"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    address=data["address"],
+                    clerk=request.user,
                 )
             except YiwangError as exc:
                 applicant_form.show_error(exc)
@@ -580,7 +581,7 @@ def window_apply(request: HttpRequest, code: str) -> HttpResponse:
         return _error_page(request, exc)
     org_form = f.WindowOrganisationForm(request.POST or None, initial={"accept": True})
     form = f.ApplicationForm(
-        version, request.POST or None, request.FILES or None, offers=_offers(version, person, None), supplied={}
+        version, request.POST or None, request.FILES or None, offers=_window_offers(version, person), supplied={}
     )
     status = 200
     if request.method == "POST":
