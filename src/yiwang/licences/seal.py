@@ -5,37 +5,24 @@ licence data as UTF-8 JSON with sorted keys and no insignificant whitespace. Sta
 it changes over a licence's life and is always read live from the library.
 
 Signing is SM2 over SM3(Z ‖ payload) with the signer ID 1234567812345678 (GB/T 32918, GB/T 35276),
-DER-encoded, by GmSSL through gmssl-pyx. Z depends only on the public key and the signer ID, so it is
-computed once per key: signing the digest directly is about ten times faster than
-``gmssl_pyx.sm2_sign``, which recomputes it every time, and yields the same signatures (OpenSSL 3
-verifies both).
+DER-encoded, by GmSSL through gmssl-pyx (``yiwang.core.sm``); OpenSSL 3 verifies the signatures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
 from typing import Any
 
-import gmssl_pyx
 from django.utils.translation import gettext as _
 from stdnum.iso7064 import mod_37_36
 
 from yiwang.core.models import SigningKey
-from yiwang.core.sm import SIGNER_ID, sm3, sm4_decrypt
+from yiwang.core.sm import sm2_sign, sm2_verify, sm4_decrypt
 
 SPEC = "yiwang-licence/1"
 OID_PREFIX = "1.2.156.3005.2"
 SERIAL_DIGITS = 7
-
-# SM2 curve parameters a, b, Gx, Gy (GB/T 32918.5), the fixed part of Z
-_CURVE = bytes.fromhex(
-    "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"
-    "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"
-    "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"
-    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"
-)
 
 # payload keys → the GB/T 36903 element names shown to people (and used in tamper reports)
 PAYLOAD_LABELS = {
@@ -151,12 +138,6 @@ def differing_fields(signed: dict[str, Any], current: dict[str, Any]) -> list[st
 # --- SM2 --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def z_value(public_key: bytes) -> bytes:
-    """Z = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) for the standard signer ID."""
-    return sm3((len(SIGNER_ID) * 8).to_bytes(2, "big") + SIGNER_ID + _CURVE + public_key)
-
-
 class Sealer:
     """Signs with one key. The private key is decrypted once, in memory, for the sealer's life (one
     issuing call or one import chunk) and never leaves this object."""
@@ -168,14 +149,10 @@ class Sealer:
         self._private = sm4_decrypt(bytes(key.private_key_enc))
 
     def sign(self, message: bytes) -> bytes:
-        return gmssl_pyx.sm2_sign_sm3_digest(self._private, sm3(z_value(self._public) + message))
+        return sm2_sign(self._private, self._public, message)
 
     def __repr__(self) -> str:  # never leak key material into logs
         return f"<Sealer {self.key.owner} {self.key_id}>"
 
 
-def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    try:
-        return bool(gmssl_pyx.sm2_verify_sm3_digest(public_key, sm3(z_value(public_key) + message), signature))
-    except (gmssl_pyx.GmsslInnerError, ValueError, TypeError):
-        return False
+verify_signature = sm2_verify
