@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import transaction
 
 from yiwang.catalog import demo as catalog_demo
-from yiwang.core.errors import YiwangError
 from yiwang.core.ids import make_citizen_id, make_uscc, normalize
 from yiwang.core.sm import blind_index
 from yiwang.identity.models import Department, NaturalPerson
@@ -180,24 +179,6 @@ def _citizen_businesses() -> int:
     return issued
 
 
-def _case_licences(stdout: TextIO) -> int:
-    """The licences of approved demo cases whose items produce one (同步签发, caught up here)."""
-    from yiwang.cases.models import Case
-
-    pending = (
-        Case.objects.filter(decision="approved", version__result_type="licence")
-        .exclude(pk__in=Licence.objects.filter(case_id__isnull=False, version=1).values("case_id"))
-        .select_related("version", "department", "applicant_person", "applicant_org")
-    )
-    issued = 0
-    for case in pending:
-        try:
-            issued += services.issue_for_case(case) is not None
-        except YiwangError as exc:
-            stdout.write(f"办件 {case.number} 未能签发证照：{exc.message}\n")
-    return issued
-
-
 def history_rows() -> list[list[str]]:
     """A fixed set of historical licences across the demo region (same rows on every run)."""
     rng = random.Random(20261122)
@@ -274,9 +255,8 @@ def load(stdout: TextIO) -> None:
     with transaction.atomic():
         types = _types()
         businesses = _citizen_businesses()
-        from_cases = _case_licences(stdout)
     summary = _history()
     stdout.write(
-        f"电子证照：新建证照类型{types}个；演示个人营业执照{businesses}张；办件同步签发{from_cases}张；"
+        f"电子证照：新建证照类型{types}个；演示个人营业执照{businesses}张；"
         f"存量入库 — {summary}\n证照库共 {Licence.objects.count()} 个证照版本。\n"
     )

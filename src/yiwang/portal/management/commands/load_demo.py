@@ -8,7 +8,9 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-LOADERS = ["yiwang.catalog.demo", "yiwang.cases.demo", "yiwang.licences.demo"]
+# licences before cases: the licence types must exist when demo cases are approved (同步签发), and the
+# demo citizens hold the licences that some demo applications reuse
+LOADERS = ["yiwang.catalog.demo", "yiwang.licences.demo", "yiwang.cases.demo"]
 
 
 class Command(BaseCommand):
