@@ -1,6 +1,12 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check correctness, not speed: on a loaded 2-core CI machine hypothesis' default
+# 200 ms deadline per example fails tests that are right.
+hypothesis_settings.register_profile("yiwang", deadline=None)
+hypothesis_settings.load_profile("yiwang")
 
 # Background tasks run in-process during tests (huey's immediate mode, in-memory storage).
 os.environ.setdefault("YIWANG_HUEY_IMMEDIATE", "1")
