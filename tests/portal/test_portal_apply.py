@@ -121,19 +121,20 @@ def test_save_a_draft_come_back_and_submit_it(client, world):
     page = _text(client.get(reverse("portal:draft", args=[draft.pk])))
     assert 'value="半成品"' in page and "已上传：申请书.pdf" in page
 
-    final = form_post(world, idempotency_key="draft-key")
-    final[f"material_{world.materials[1].pk}"] = upload(PNG, "场所.png")
-    response = client.post(reverse("portal:draft", args=[draft.pk]), final)
+    def final(key="draft-key"):
+        return {**form_post(world, idempotency_key=key), f"material_{world.materials[1].pk}": upload(PNG, "场所.png")}
+
+    response = client.post(reverse("portal:draft", args=[draft.pk]), final())
     draft.refresh_from_db()
     assert draft.status == Status.SUBMITTED and draft.number
     assert response["Location"] == reverse("portal:case_submitted", args=[draft.number])
     assert draft.form_data["shop_name"] == "张三小吃店"
     # the second click of a double click (same key) shows the same case
-    again = client.post(reverse("portal:draft", args=[draft.pk]), final)
+    again = client.post(reverse("portal:draft", args=[draft.pk]), final())
     assert again["Location"] == response["Location"]
     assert Case.objects.count() == 1
     # a stale page with another key is told the state; the draft address now leads to the case
-    stale = client.post(reverse("portal:draft", args=[draft.pk]), {**final, "idempotency_key": "other"})
+    stale = client.post(reverse("portal:draft", args=[draft.pk]), final("other"))
     assert stale.status_code == 409 and "已申报" in _text(stale)
     assert client.get(reverse("portal:draft", args=[draft.pk]))["Location"] == reverse(
         "portal:case_detail", args=[draft.number]

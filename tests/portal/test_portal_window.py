@@ -86,8 +86,13 @@ def test_take_in_an_item_of_another_department_with_receipt(client, world):
     printed = client.get(reverse("portal:case_document", args=[case.number, receipt.pk]) + "?inline=1")
     assert printed["Content-Type"] == "application/pdf" and "inline" in printed["Content-Disposition"]
     assert b"".join(printed.streaming_content).startswith(b"%PDF")
-    # posted twice (double click): still one case
-    client.post(apply_url, data)
+    # posted twice (double click): still one case, the same answer
+    again = {
+        **data,
+        f"material_{world.materials[0].pk}": upload(),
+        f"material_{world.materials[1].pk}": upload(PNG, "扫描件.png"),
+    }
+    assert client.post(apply_url, again)["Location"] == response["Location"]
     assert Case.objects.count() == 1
 
 

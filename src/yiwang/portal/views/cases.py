@@ -28,7 +28,7 @@ from yiwang.cases import clock, material_sources, selectors, services
 from yiwang.cases.models import Case, CaseMaterial, CaseTask, Extension, PaymentOrder, Status, WarningLevel
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion
-from yiwang.core.errors import NotFound, YiwangError
+from yiwang.core.errors import Conflict, NotFound, YiwangError
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import NaturalPerson, StaffRole
 from yiwang.portal import forms_cases as f
@@ -220,32 +220,42 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     return _render_apply(request, version, form, status=400 if form.errors else 200)
 
 
-def _former_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    """A draft that was submitted meanwhile (e.g. the second click of a double click): the same
-    idempotency key gives the case that the first click made; otherwise show the case."""
+def _draft_or_former(request: HttpRequest, pk: int) -> Case:
+    """The user's draft, or the case it became (a second click of a double click arrives after the
+    first submitted it); anything else is 404."""
+    case = selectors.drafts_for(request.user).filter(pk=pk).first()
+    if case is not None:
+        return case
     try:
         case = selectors.case_for_user(request.user, pk)
     except NotFound:
         raise Http404(_("未找到该草稿。")) from None
     if case.status == Status.DRAFT or not selectors.is_applicant_of(request.user, case):
         raise Http404(_("未找到该草稿。"))
-    key = request.POST.get("idempotency_key", "")
-    if request.method == "POST" and request.POST.get("action") == "submit" and key:
-        try:
-            submitted = services.submit_case(request.user, case=case.pk, idempotency_key=key)
-        except YiwangError as exc:
-            return _error_page(request, exc)
-        return redirect("portal:case_submitted", ref=submitted.number)
-    return redirect("portal:case_detail", ref=case.number)
+    return case
+
+
+def _submit_draft(request: HttpRequest, case: Case, form: f.ApplicationForm, common: dict) -> Case:
+    """Submit the draft. The same request twice (same idempotency key and content) gives the same case,
+    also when the second one waited for the first and found the draft already submitted."""
+    key = form.cleaned_data["idempotency_key"]
+    try:
+        return services.submit_case(request.user, case=case.pk, idempotency_key=key, **common)
+    except Conflict:
+        if not key or selectors.drafts_for(request.user).filter(pk=case.pk).exists():
+            raise
+        # the racing first click committed meanwhile: asking again finds its case by the key
+        return services.submit_case(request.user, case=case.pk, idempotency_key=key, **common)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def draft(request: HttpRequest, pk: int) -> HttpResponse:
     """Continue a saved draft: save again, submit, or delete it."""
-    case = selectors.drafts_for(request.user).filter(pk=pk).first()
-    if case is None:
-        return _former_draft(request, pk)
+    case = _draft_or_former(request, pk)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if case.status != Status.DRAFT and action != "submit":
+        return redirect("portal:case_detail", ref=case.number)
     person, organisations, label = _applicant_choices(request)
     supplied = _supplied(case)
     posted_org = request.POST.get("applicant_org") if request.method == "POST" else None
@@ -270,7 +280,6 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         initial=initial,
     )
     if request.method == "POST":
-        action = request.POST.get("action")
         if action == "delete":
             try:
                 services.delete_draft(request.user, case.pk)
@@ -290,11 +299,9 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                 if action == "submit":
                     # submit_case(case=…) takes no applicant_org: a changed choice is saved to the draft first
                     current_org = case.applicant_org.uscc if case.applicant_org_id else ""
-                    if chosen_org is not None and chosen_org != current_org:
+                    if case.status == Status.DRAFT and chosen_org is not None and chosen_org != current_org:
                         services.save_draft(request.user, case=case.pk, applicant_org=chosen_org)
-                    submitted = services.submit_case(
-                        request.user, case=case.pk, idempotency_key=form.cleaned_data["idempotency_key"], **common
-                    )
+                    submitted = _submit_draft(request, case, form, common)
                     return redirect("portal:case_submitted", ref=submitted.number)
                 services.save_draft(request.user, case=case.pk, applicant_org=chosen_org, **common)
             except YiwangError as exc:
