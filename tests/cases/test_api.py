@@ -77,6 +77,12 @@ def test_submit_over_http_and_idempotent_retry(live_server, world):
     assert Case.objects.count() == 1
     mine = api.get("/api/cases/").json
     assert [c["number"] for c in mine["results"]] == [case["number"]]
+    # the same key with a different application is not a retry: refused, nothing filed
+    other_fields, other_files = application(world, form_data={**world.form, "applicant_name": "李四"})
+    reused = api.post("/api/cases/", fields=other_fields, files=other_files, headers={"Idempotency-Key": "abc-123"})
+    assert reused.status == 409 and reused.json["field"] == "idempotency_key"
+    assert case["number"] in reused.json["detail"]
+    assert Case.objects.count() == 1
 
 
 def test_bad_input_is_4xx_naming_the_field(live_server, world, settings):

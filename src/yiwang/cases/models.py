@@ -484,6 +484,8 @@ class IdempotencyKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
+    # SM3 of what was submitted under the key: a retry must send the same request, not another one
+    fingerprint = models.CharField(max_length=64, blank=True)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     region_code = models.CharField(max_length=12, db_index=True)

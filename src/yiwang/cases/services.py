@@ -36,7 +36,7 @@ import io
 import logging
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -605,6 +605,55 @@ def _submit(case: Case, user, role: str, before: str, now) -> None:
     )
 
 
+def _fingerprint(**request: Any) -> str:
+    """SM3 over what a submission asked for (uploads by name and size), to recognise a true retry."""
+    files = request.pop("files", None) or {}
+    request["files"] = sorted((str(k), getattr(f, "name", ""), getattr(f, "size", 0)) for k, f in files.items())
+    request["offers"] = sorted((str(k), str(v)) for k, v in (request.get("offers") or {}).items())
+    return sm3_hex(audit.canonical(request))
+
+
+def _retried(user, key: str, fingerprint: str) -> Case | None:
+    """The case an earlier request with this key created, or None. The same key with a different
+    request is refused: the client would otherwise believe its second application was filed."""
+    earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
+    if earlier is None:
+        return None
+    if earlier.fingerprint and earlier.fingerprint != fingerprint:
+        raise Conflict(
+            _(
+                "这一提交已用于另一份申请（办件 %(n)s），内容不同，未再次受理。"
+                "如需新的申请，请重新打开申请页面（接口调用请使用新的 Idempotency-Key）。"
+            )
+            % {"n": earlier.case.number or earlier.case.pk},
+            field="idempotency_key",
+        )
+    return earlier.case
+
+
+def _idempotent(user, idempotency_key: str | None, fingerprint: str, create: Callable[[Callable], Case]) -> Case:
+    """Run ``create(remember)`` once per (user, key): a retry — even one racing the first request —
+    returns the case the first created. ``create`` calls ``remember(case)`` inside its transaction."""
+    key = (idempotency_key or "").strip()[:200]
+    if not key or not getattr(user, "pk", None):
+        return create(lambda case: None)
+    if earlier := _retried(user, key, fingerprint):
+        return earlier
+
+    def remember(case: Case) -> None:
+        IdempotencyKey.objects.create(
+            user=user, key=key, fingerprint=fingerprint, case=case, region_code=case.region_code
+        )
+
+    try:
+        return create(remember)
+    except IntegrityError:
+        # the racing request committed first (unique user+key); this one rolled back
+        if earlier := _retried(user, key, fingerprint):
+            return earlier
+        raise
+
+
 def submit_case(
     user,
     *,
@@ -628,12 +677,13 @@ def submit_case(
     ``idempotency_key``: the same key from the same user returns the case created first, even when two
     retries race (the loser's transaction is rolled back and its files deleted).
     """
-    key = (idempotency_key or "").strip()[:200]
-    if key and getattr(user, "pk", None):
-        earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
-        if earlier:
-            return earlier.case
-    try:
+    fingerprint = _fingerprint(
+        item=str(getattr(item, "pk", item)), case=str(getattr(case, "pk", case)), form_data=dict(form_data or {}),
+        files=files, offers=offers, applicant_org=str(getattr(applicant_org, "pk", applicant_org)),
+        delivery_method=delivery_method, delivery_address=delivery_address,
+    )  # fmt: skip
+
+    def create(remember: Callable[[Case], None]) -> Case:
         with _writing() as written:
             now = timezone.now()
             if case is not None:
@@ -647,17 +697,12 @@ def submit_case(
             target.form_data = validate_form(target.version, merged)
             _set_delivery(target, delivery_method, delivery_address)
             target.save()
-            if key:
-                IdempotencyKey.objects.create(user=user, key=key, case=target, region_code=target.region_code)
+            remember(target)
             _put_materials(target, user, files, offers, written)
             _submit(target, user, APPLICANT, Status.DRAFT, now)
             return target
-    except IntegrityError:
-        if key:
-            earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
-            if earlier:
-                return earlier.case
-        raise
+
+    return _idempotent(user, idempotency_key, fingerprint, create)
 
 
 def register_person(*, id_number: str, name: str = "", phone: str = "", address: str = "", clerk=None) -> NaturalPerson:
@@ -713,12 +758,13 @@ def start_window_case(
     """
     if not StaffRole.objects.filter(user=clerk, role=Role.WINDOW_CLERK).exists():
         raise Forbidden(_("只有综窗受理员可以窗口收件。"))
-    key = (idempotency_key or "").strip()[:200]
-    if key:
-        earlier = IdempotencyKey.objects.filter(user=clerk, key=key).select_related("case").first()
-        if earlier:
-            return earlier.case
-    try:
+    fingerprint = _fingerprint(
+        item=str(getattr(item, "pk", item)), id_number=id_number, name=name, phone=phone, address=address,
+        org_uscc=org_uscc, org_name=org_name, form_data=dict(form_data or {}), files=files, offers=offers,
+        delivery_method=delivery_method, delivery_address=delivery_address, accept=accept,
+    )  # fmt: skip
+
+    def create(remember: Callable[[Case], None]) -> Case:
         with _writing() as written:
             now = timezone.now()
             version = _current_version(item)
@@ -741,19 +787,14 @@ def start_window_case(
             case.form_data = validate_form(version, form_data)
             _set_delivery(case, delivery_method, delivery_address)
             case.save()
-            if key:
-                IdempotencyKey.objects.create(user=clerk, key=key, case=case, region_code=case.region_code)
+            remember(case)
             _put_materials(case, clerk, files, offers, written)
             _submit(case, clerk, Role.WINDOW_CLERK, "", now)
             if accept:
                 _accept(case, clerk, Role.WINDOW_CLERK, written, deemed=False)
             return case
-    except IntegrityError:
-        if key:
-            earlier = IdempotencyKey.objects.filter(user=clerk, key=key).select_related("case").first()
-            if earlier:
-                return earlier.case
-        raise
+
+    return _idempotent(clerk, idempotency_key, fingerprint, create)
 
 
 # ---------------------------------------------------------------------------------------------
