@@ -21,6 +21,14 @@ def _huey_immediate():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and cached values never carry over from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Every test writes uploads and generated files to its own directory."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -115,3 +115,15 @@ def test_progress_query_with_a_wrong_code_confirms_nothing(client, world, case, 
     response = client.post(reverse("portal:progress"), {"number": case.number, "id_last4": last4})
     assert response.status_code == 404
     assert "未查询到办件，请核对办件编号和证件号码后四位。" in _text(response)
+
+
+def test_guessing_the_progress_code_is_limited_per_address(client, world, case):
+    url = reverse("portal:progress")
+    for _ in range(30):
+        assert client.post(url, {"number": case.number, "id_last4": "0000"}).status_code == 404
+    # the 31st try within a minute is refused even with the right code; the API shares the budget
+    right = {"number": case.number, "id_last4": world.citizen.id_number[-4:]}
+    refused = client.post(url, right)
+    assert refused.status_code == 429 and "查询过于频繁" in _text(refused)
+    api = client.get("/api/progress/", {"number": case.number, "id_last4": world.citizen.id_number[-4:]})
+    assert api.status_code == 429

@@ -642,6 +642,9 @@ class MaterialDownload(APIView):
 
 
 class ProgressThrottle(AnonRateThrottle):
+    """Guessing the four characters of the progress query is limited per address (API and portal share it)."""
+
+    scope = "progress"
     rate = "30/minute"
 
 

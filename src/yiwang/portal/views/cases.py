@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.cases import clock, material_sources, selectors, services
+from yiwang.cases.api import ProgressThrottle
 from yiwang.cases.models import Case, CaseMaterial, CaseTask, Extension, PaymentOrder, Status, WarningLevel
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion
@@ -501,7 +502,10 @@ def progress(request: HttpRequest) -> HttpResponse:
     form = f.ProgressQueryForm(request.POST or None)
     result = None
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not ProgressThrottle().allow_request(request, None):
+        form.add_error(None, _("查询过于频繁，请一分钟后再试。"))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             result = selectors.progress_query(form.cleaned_data["number"], form.cleaned_data["id_last4"])
         except YiwangError as exc:
