@@ -99,6 +99,8 @@ def test_published_version_is_read_only_in_the_admin(client, manager):
     assert page.status_code == 200
     assert 'name="name"' not in html and "结婚登记" in html
     assert "内容不可修改" in html and "新建草稿版本" in html
+    # stages name their role in Chinese, not by its code
+    assert "审批人" in html and ">approver<" not in html
     data = {"name": "改过的名字", "statutory_days": 1}
     assert client.post(change_url(version), data).status_code == 403
     version.refresh_from_db()

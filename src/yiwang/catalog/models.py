@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.errors import Conflict
-from yiwang.identity.models import Department, Region
+from yiwang.identity.models import Department, Region, StaffRole
 
 
 class PublishedVersionImmutable(Conflict):
@@ -291,7 +291,7 @@ class Stage(VersionPartMixin, models.Model):
     order = models.PositiveSmallIntegerField(_("顺序"))
     name = models.CharField(_("环节名称"), max_length=100)
     kind = models.CharField(_("环节类型"), max_length=10, choices=Kind.choices)
-    role = models.CharField(_("办理角色"), max_length=20)  # identity.StaffRole.Role value
+    role = models.CharField(_("办理角色"), max_length=20, choices=StaffRole.Role.choices)
     department = models.ForeignKey(
         Department,
         on_delete=models.PROTECT,
