@@ -176,6 +176,13 @@ YIWANG_PAYMENT_PROVIDER = os.environ.get("YIWANG_PAYMENT_PROVIDER", "yiwang.case
 YIWANG_PUBLIC_URL = os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache holds throttle counters (progress-query guessing): with several app servers it must be
+# shared, so production uses Redis; the development default is per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",

@@ -19,7 +19,8 @@ GOOD_KEK = "00112233445566778899aabbccddeeff"
 PRINT_SETTINGS = (
     "import django; django.setup(); from django.conf import settings as s; "
     "from huey.contrib.djhuey import HUEY; "
-    "print(s.DEBUG, type(HUEY).__name__, s.DATABASES['default']['ENGINE'], s.SESSION_COOKIE_SECURE)"
+    "print(s.DEBUG, type(HUEY).__name__, s.DATABASES['default']['ENGINE'], s.SESSION_COOKIE_SECURE, "
+    "s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
 )
 
 
@@ -57,13 +58,13 @@ def test_production_settings_with_redis_and_postgresql(tmp_path):
         DATABASE_URL="postgres://yiwang:pw@db.internal:5432/yiwang",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "RedisHuey", "django.db.backends.postgresql", "True"]
+    assert result.stdout.split() == ["False", "RedisHuey", "django.db.backends.postgresql", "True", "RedisCache"]
 
 
 def test_development_defaults_need_no_configuration(tmp_path):
     result = python(PRINT_SETTINGS, tmp_path, DEBUG="1", DATABASE_URL="")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "SqliteHuey", "django.db.backends.sqlite3", "False"]
+    assert result.stdout.split() == ["True", "SqliteHuey", "django.db.backends.sqlite3", "False", "LocMemCache"]
 
 
 def test_worker_is_not_needed_in_immediate_mode(settings):
