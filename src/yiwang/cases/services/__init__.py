@@ -61,8 +61,8 @@ from yiwang.core.sm import sm3_hex
 from yiwang.identity import services as identity_services
 from yiwang.identity.models import LegalPerson, NaturalPerson, StaffRole
 
-from . import clock, documents, material_sources, selectors
-from .models import (
+from .. import clock, documents, material_sources, selectors
+from ..models import (
     OPEN_STATES,
     REVIEW_STATES,
     SPECIAL_PROCEDURE_KINDS,
@@ -84,8 +84,8 @@ from .models import (
     Status,
     WarningLevel,
 )
-from .payments import DevPaymentProvider, get_provider
-from .signals import case_decided
+from ..payments import DevPaymentProvider, get_provider
+from ..signals import case_decided
 
 log = logging.getLogger("yiwang.cases")
 Role = StaffRole.Role
