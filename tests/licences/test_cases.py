@@ -19,7 +19,7 @@ from yiwang.identity.models import StaffRole
 from yiwang.licences import services
 from yiwang.licences.models import HolderKind, Licence, LicenceType, LicenceUse
 from yiwang.licences.sources import LicenceSource
-from yiwang.licences.tasks import issue_for_case_task
+from yiwang.licences.tasks import issue_for_case_task, on_case_decided
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_an_approved_case_issues_its_licence_at_once_and_only_once(world, django
     }
     assert licence.issue_date == case.decided_at.astimezone().date()
     # the decision delivered again (a retry) issues nothing new
-    services.on_case_decided(sender=None, case=case, approved=True)
+    on_case_decided(sender=None, case=case, approved=True)
     assert Licence.objects.filter(case_id=case.pk).count() == 1
 
 

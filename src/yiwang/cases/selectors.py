@@ -31,10 +31,16 @@ from .models import (
     CaseMaterial,
     CaseTask,
     Channel,
+    Decision,
     Extension,
     PaymentOrder,
     Status,
 )
+
+Role = StaffRole.Role
+# Who may act on a case, by stage; the services check the same sets (they import them from here).
+ACCEPT_ROLES = frozenset({Role.WINDOW_CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER})
+REVIEW_ROLES = frozenset({Role.HANDLER, Role.REVIEWER, Role.APPROVER})
 
 
 def person_of(user) -> NaturalPerson | None:
@@ -141,14 +147,6 @@ def work_queue(user, department: Department | int | None = None, role: str | Non
         .select_related("case", "case__version", "case__department", "department", "assignee")
         .order_by("due_date", "case__due_date", "id")
     )
-
-
-ACCEPT_ROLES = (
-    StaffRole.Role.WINDOW_CLERK,
-    StaffRole.Role.HANDLER,
-    StaffRole.Role.REVIEWER,
-    StaffRole.Role.APPROVER,
-)
 
 
 def acceptance_queue(user, department: Department | int | None = None) -> QuerySet[Case]:
@@ -328,6 +326,16 @@ def applicant_todo(case: Case) -> list[dict[str, Any]]:
     return todo
 
 
+def fee_settled(case: Case) -> bool:
+    """Whether the fee rule lets the case complete: no fee, fee after completion, or a paid order."""
+    if case.decision != Decision.APPROVED or case.version.fee <= 0 or not case.version.fee_before_completion:
+        return True
+    return (
+        case.payments.filter(status=PaymentOrder.State.PAID).exists()
+        and not case.payments.filter(status=PaymentOrder.State.UNPAID).exists()
+    )
+
+
 def available_actions(user, case: Case) -> list[str]:
     """The actions ``user`` may try on ``case`` now, for showing buttons (the services still decide).
 
@@ -335,8 +343,6 @@ def available_actions(user, case: Case) -> list[str]:
     accept, refuse, request-correction, claim, pass, return, decide, special-procedure,
     special-procedure-end, extension, extension-approve, payment, complete, deliver (staff).
     """
-    from .services import ACCEPT_ROLES, REVIEW_ROLES, fee_settled
-
     out: list[str] = []
     status = case.status
     if is_applicant_of(user, case):

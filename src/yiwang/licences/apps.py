@@ -13,7 +13,7 @@ class LicencesConfig(AppConfig):
         from yiwang.cases import material_sources
         from yiwang.cases.signals import case_decided
 
-        from . import services, sources
+        from . import sources, tasks
 
-        case_decided.connect(services.on_case_decided, dispatch_uid="licences.issue_on_decision")
+        case_decided.connect(tasks.on_case_decided, dispatch_uid="licences.issue_on_decision")
         material_sources.register(sources.LicenceSource())

@@ -9,7 +9,6 @@ or a renewal never edits a sealed version: it seals a new version and marks the 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.catalog.forms_schema import display_value
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, YiwangError
+from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yiwang.core.ids import mask_citizen_id, validate_citizen_id, validate_uscc
 from yiwang.core.keys import active_key
 from yiwang.core.notify import notify
@@ -30,8 +29,6 @@ from yiwang.identity.models import AgentAuthorization, Department, LegalPerson, 
 
 from .models import HolderCodeType, HolderKind, Licence, LicenceCounter, LicenceType, LicenceUse
 from .seal import Sealer, canonical, format_serial, make_identifier, payload_of
-
-log = logging.getLogger("yiwang.licences")
 
 REMIND_DAYS = 30
 MAX_REASON = 500
@@ -599,23 +596,6 @@ def issue_for_case(case) -> Licence | None:
         if existing is None:
             raise
         return existing
-
-
-def on_case_decided(sender, case, approved: bool, **kwargs) -> None:
-    """Receiver of ``yiwang.cases.signals.case_decided`` (sent on commit): 同步签发."""
-    if not approved:
-        return
-    from .tasks import issue_for_case_task
-
-    try:
-        issue_for_case(case)
-    except YiwangError as exc:
-        # e.g. the licence type is not registered yet: the decision stands, the queue retries
-        log.warning("licence for case %s not issued (%s); queued for retry", case.number, exc.message)
-        issue_for_case_task(case.pk)
-    except Exception:
-        log.exception("licence for case %s not issued; queued for retry", case.number)
-        issue_for_case_task(case.pk)
 
 
 # --- expiry -----------------------------------------------------------------------------------

@@ -45,9 +45,8 @@ Contract of every public function here:
 - time comes from ``django.utils.timezone.now()`` (the demo back-dates by setting it, see demo.py).
 """
 
-from ._base import ACCEPT_ROLES, REVIEW_ROLES
 from .delivery import complete_case, deliver, withdraw
-from .fees import create_payment_order, fee_settled, handle_payment_callback, simulate_payment, start_payment
+from .fees import create_payment_order, handle_payment_callback, simulate_payment, start_payment
 from .intake import (
     accept_case,
     deem_accepted,
@@ -130,7 +129,6 @@ __all__ = [
     "start_special_procedure",
     # fees
     "create_payment_order",
-    "fee_settled",
     "handle_payment_callback",
     "simulate_payment",
     "start_payment",
@@ -138,7 +136,4 @@ __all__ = [
     "complete_case",
     "deliver",
     "withdraw",
-    # role sets (shared with the selectors)
-    "ACCEPT_ROLES",
-    "REVIEW_ROLES",
 ]

@@ -1,6 +1,7 @@
-"""Private helpers shared by the modules of ``yiwang.cases.services``: the staff role sets, the
-transaction that cleans up its files, the case row lock, state and role checks, the audit record and
-the applicant's notification. Nothing here is called from outside the package.
+"""Private helpers shared by the modules of ``yiwang.cases.services``: the transaction that cleans up
+its files, the case row lock, state and role checks (the role sets themselves are in
+``yiwang.cases.selectors``, which reads with them too), the audit record and the applicant's
+notification. Nothing here is called from outside the package.
 
 Locking contract: inside a service's transaction (``_writing()`` or ``transaction.atomic()``),
 ``_lock(case)`` is the first read of the case; it returns the row locked and read fresh, so that the
@@ -29,8 +30,6 @@ from ..models import Case, Channel
 
 Role = StaffRole.Role
 
-ACCEPT_ROLES = frozenset({Role.WINDOW_CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER})
-REVIEW_ROLES = frozenset({Role.HANDLER, Role.REVIEWER, Role.APPROVER})
 APPLICANT = "applicant"
 SYSTEM = "system"
 
@@ -91,7 +90,7 @@ def _as_applicant(user, case: Case) -> str:
     return APPLICANT
 
 
-def _as_staff(user, case: Case, roles=REVIEW_ROLES, *, clerk_may: bool = False) -> str:
+def _as_staff(user, case: Case, roles=selectors.REVIEW_ROLES, *, clerk_may: bool = False) -> str:
     """The role under which ``user`` acts on ``case`` in its department; the window clerk who took the
     case in also may when ``clerk_may``. NotFound when the case is not theirs to see."""
     _require_visible(user, case)

@@ -23,8 +23,8 @@ from ..models import (
     Status,
     WarningLevel,
 )
-from ._base import ACCEPT_ROLES, _as_applicant, _as_staff, _expect, _lock, _notify_applicant, _record
-from .fees import fee_settled
+from ..selectors import ACCEPT_ROLES, fee_settled
+from ._base import _as_applicant, _as_staff, _expect, _lock, _notify_applicant, _record
 
 
 def complete_case(user, case: Case | int) -> Case:

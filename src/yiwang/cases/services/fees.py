@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 
 from .. import selectors
-from ..models import OPEN_STATES, Case, Decision, PaymentOrder, Status
+from ..models import OPEN_STATES, Case, PaymentOrder, Status
 from ..payments import DevPaymentProvider, get_provider
-from ._base import ACCEPT_ROLES, _as_staff, _expect, _lock, _notify_applicant, _record
+from ._base import _as_staff, _expect, _lock, _notify_applicant, _record
 
 
 def _create_order(case: Case, amount: Decimal) -> PaymentOrder:
@@ -37,7 +37,7 @@ def create_payment_order(user, case: Case | int, *, amount: Decimal | str | None
     order per case at a time. (An approved case with a fee gets one automatically from ``decide``.)"""
     with transaction.atomic():
         case = _lock(case)
-        role = _as_staff(user, case, ACCEPT_ROLES, clerk_may=True)
+        role = _as_staff(user, case, selectors.ACCEPT_ROLES, clerk_may=True)
         _expect(case, OPEN_STATES | {Status.APPROVED, Status.COMPLETED}, _("开具缴费单"))
         try:
             value = Decimal(str(amount)) if amount not in (None, "") else case.version.fee
@@ -131,13 +131,3 @@ def handle_payment_callback(provider_name: str, body: bytes, headers: Mapping[st
             provider_reference=order.provider_reference,
         )
         return order
-
-
-def fee_settled(case: Case) -> bool:
-    """Whether the fee rule lets the case complete: no fee, fee after completion, or a paid order."""
-    if case.decision != Decision.APPROVED or case.version.fee <= 0 or not case.version.fee_before_completion:
-        return True
-    return (
-        case.payments.filter(status=PaymentOrder.State.PAID).exists()
-        and not case.payments.filter(status=PaymentOrder.State.UNPAID).exists()
-    )

@@ -19,9 +19,8 @@ from yiwang.core.errors import Conflict, InvalidInput
 
 from .. import clock, documents
 from ..models import Case, CaseDocument, ClockPause, CorrectionRequest, PauseKind, Status, WarningLevel
+from ..selectors import ACCEPT_ROLES, REVIEW_ROLES
 from ._base import (
-    ACCEPT_ROLES,
-    REVIEW_ROLES,
     SYSTEM,
     _as_applicant,
     _as_staff,

@@ -33,9 +33,8 @@ from ..models import (
     Status,
     WarningLevel,
 )
+from ..selectors import ACCEPT_ROLES, REVIEW_ROLES
 from ._base import (
-    ACCEPT_ROLES,
-    REVIEW_ROLES,
     SYSTEM,
     Role,
     _as_staff,
