@@ -25,8 +25,8 @@ from rest_framework.views import APIView
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import InvalidInput, NotFound
 
-from . import clock, selectors, services
-from .models import (
+from .. import clock, selectors, services
+from ..models import (
     SPECIAL_PROCEDURE_KINDS,
     Case,
     CaseDocument,
