@@ -1,0 +1,324 @@
+"""REST endpoints for applicants: my cases, online submission, drafts, the offers of material sources
+(免提交), a case's detail, downloads of its documents and materials, resubmission and withdrawal, and
+payment (the provider's cashier, or the development cashier).
+
+A case is always looked up with the caller's rights (``selectors.case_for_user``): another person's
+case number answers 404, exactly like a number that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from yiwang.catalog.models import ServiceItem
+from yiwang.core.errors import NotFound
+
+from .. import selectors, services
+from ..models import Case, IdempotencyKey, PaymentOrder
+from ._shared import (
+    APPLICATION_DOC,
+    IDEMPOTENCY,
+    TAG,
+    ApplicationIn,
+    CaseDetailOut,
+    CaseSummaryOut,
+    Pagination,
+    PaymentOut,
+    ReasonIn,
+    _detail,
+    _form_data,
+    _idempotency_key,
+    _In,
+    _uploads,
+)
+
+
+class PayIn(_In):
+    order = serializers.CharField(required=False, allow_blank=True, help_text="缺省为该办件的待缴费单")
+
+
+class CaseListCreate(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="我的办件", responses=CaseSummaryOut(many=True))
+    def get(self, request):
+        qs = selectors.cases_for_applicant(
+            request.user, status=request.query_params.get("status"), include_drafts=False
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="网上申报（提交申请）",
+        description=APPLICATION_DOC,
+        parameters=[IDEMPOTENCY],
+        request={"multipart/form-data": ApplicationIn, "application/json": ApplicationIn},
+        responses={201: CaseDetailOut, 200: CaseDetailOut},
+    )
+    def post(self, request):
+        data = ApplicationIn.parse(request.data)
+        key = _idempotency_key(request)
+        replay = bool(key) and IdempotencyKey.objects.filter(user=request.user, key=key[:200]).exists()
+        files, offers = _uploads(request)
+        case = services.submit_case(
+            request.user,
+            item=data.get("item"),
+            form_data=_form_data(request.data),
+            files=files,
+            offers=offers,
+            applicant_org=data.get("applicant_org") or None,
+            delivery_method=data.get("delivery_method"),
+            delivery_address=data.get("delivery_address"),
+            idempotency_key=key,
+        )
+        return _detail(request, case, status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+
+
+class DraftListCreate(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="我的草稿", responses=CaseSummaryOut(many=True))
+    def get(self, request):
+        return Response(CaseSummaryOut(selectors.drafts_for(request.user), many=True).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="保存草稿",
+        description=APPLICATION_DOC,
+        request={"multipart/form-data": ApplicationIn, "application/json": ApplicationIn},
+        responses={201: CaseDetailOut},
+    )
+    def post(self, request):
+        data = ApplicationIn.parse(request.data)
+        files, offers = _uploads(request)
+        case = services.save_draft(
+            request.user,
+            item=data.get("item"),
+            form_data=_form_data(request.data),
+            files=files,
+            offers=offers,
+            applicant_org=data.get("applicant_org") or None,
+            delivery_method=data.get("delivery_method"),
+            delivery_address=data.get("delivery_address"),
+        )
+        return _detail(request, case, status.HTTP_201_CREATED)
+
+
+def _own_draft(request, draft_id: int) -> Case:
+    case = selectors.drafts_for(request.user).filter(pk=draft_id).first()
+    if case is None:
+        raise NotFound(_("未找到该草稿。"))
+    return case
+
+
+class DraftDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="草稿详情", responses=CaseDetailOut)
+    def get(self, request, draft_id: int):
+        return _detail(request, _own_draft(request, draft_id))
+
+    @extend_schema(
+        tags=[TAG],
+        summary="修改草稿",
+        description=APPLICATION_DOC,
+        request={"multipart/form-data": ApplicationIn, "application/json": ApplicationIn},
+        responses=CaseDetailOut,
+    )
+    def patch(self, request, draft_id: int):
+        data = ApplicationIn.parse(request.data)
+        files, offers = _uploads(request)
+        case = services.save_draft(
+            request.user,
+            case=_own_draft(request, draft_id),
+            form_data=_form_data(request.data),
+            files=files,
+            offers=offers,
+            applicant_org=data.get("applicant_org"),
+            delivery_method=data.get("delivery_method"),
+            delivery_address=data.get("delivery_address"),
+        )
+        return _detail(request, case)
+
+    @extend_schema(tags=[TAG], summary="删除草稿", responses={204: None})
+    def delete(self, request, draft_id: int):
+        services.delete_draft(request.user, _own_draft(request, draft_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DraftSubmit(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="提交草稿",
+        description=APPLICATION_DOC,
+        parameters=[IDEMPOTENCY],
+        request={"multipart/form-data": ApplicationIn, "application/json": ApplicationIn},
+        responses={201: CaseDetailOut, 200: CaseDetailOut},
+    )
+    def post(self, request, draft_id: int):
+        data = ApplicationIn.parse(request.data)
+        key = _idempotency_key(request)
+        earlier = key and IdempotencyKey.objects.filter(user=request.user, key=key[:200]).first()
+        if earlier:
+            return _detail(request, earlier.case, status.HTTP_200_OK)
+        files, offers = _uploads(request)
+        case = services.submit_case(
+            request.user,
+            case=_own_draft(request, draft_id),
+            form_data=_form_data(request.data),
+            files=files,
+            offers=offers,
+            delivery_method=data.get("delivery_method"),
+            delivery_address=data.get("delivery_address"),
+            idempotency_key=key,
+        )
+        return _detail(request, case, status.HTTP_201_CREATED)
+
+
+class Offers(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="可免提交的材料来源（电子证照、共享数据）",
+        parameters=[
+            OpenApiParameter("item", OpenApiTypes.STR, required=True, description="事项实施编码或编号"),
+            OpenApiParameter("applicant_org", OpenApiTypes.STR, description="以单位名义申请时的统一社会信用代码"),
+        ],
+        responses=inline_serializer(
+            "MaterialOffers",
+            {
+                "requirement": serializers.IntegerField(),
+                "offers": inline_serializer(
+                    "Offer",
+                    {
+                        "source": serializers.CharField(),
+                        "reference": serializers.CharField(),
+                        "title": serializers.CharField(),
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+    )
+    def get(self, request):
+        item = request.query_params.get("item", "")
+        found = ServiceItem.objects.filter(code=item).first() or (
+            ServiceItem.objects.filter(pk=int(item)).first() if item.isdigit() and len(item) < 12 else None
+        )
+        version = found.current_version if found else None
+        if version is None:
+            raise NotFound(_("未找到该事项。"))
+        org = None
+        if request.query_params.get("applicant_org"):
+            org = services.acting_organisation(request.user, request.query_params["applicant_org"])
+        offers = selectors.offers_for_application(request.user, version, organisation=org)
+        return Response(
+            [
+                {
+                    "requirement": req_id,
+                    "offers": [{"source": o.source, "reference": o.reference, "title": o.title} for o in found_offers],
+                }
+                for req_id, found_offers in offers.items()
+            ]
+        )
+
+
+class CaseDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="办件详情（含办理过程）", responses=CaseDetailOut)
+    def get(self, request, number: str):
+        return _detail(request, selectors.case_for_user(request.user, number))
+
+
+class DocumentDownload(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="下载文书（PDF）", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, number: str, document_id: int):
+        document = selectors.document_for(request.user, number, document_id)
+        return FileResponse(
+            document.file.open("rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"{document.title}-{document.case.number}.pdf",
+        )
+
+
+class MaterialDownload(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG], summary="下载申请材料", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}
+    )
+    def get(self, request, number: str, material_id: int):
+        material = selectors.material_for(request.user, number, material_id)
+        ext = material.file.name.rsplit(".", 1)[-1]
+        return FileResponse(
+            material.file.open("rb"),
+            content_type=material.content_type or "application/octet-stream",
+            as_attachment=True,
+            filename=f"{material.requirement.name}.{ext}",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Applicant actions and payment
+
+
+def _resubmit(request, case, data):
+    files, offers = _uploads(request)
+    services.resubmit_correction(request.user, case, form_data=_form_data(request.data), files=files, offers=offers)
+
+
+def _pay(request, case, data):
+    order = (
+        data.get("order")
+        or case.payments.filter(status=PaymentOrder.State.UNPAID).values_list("number", flat=True).first()
+    )
+    if not order:
+        raise NotFound(_("该办件没有待缴费的缴费单。"))
+    return services.start_payment(request.user, order)
+
+
+class Pay(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="缴费：取得支付渠道的收银台地址",
+        request=PayIn,
+        responses=inline_serializer("Checkout", {"checkout_url": serializers.CharField()}),
+    )
+    def post(self, request, number: str):
+        case = selectors.case_for_user(request.user, number)
+        return Response({"checkout_url": _pay(request, case, PayIn.parse(request.data))})
+
+
+class DevPay(APIView):
+    """The development payment provider's cashier: the payer confirms, the provider calls back."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], summary="开发环境模拟支付（DevPaymentProvider）", request=None, responses=PaymentOut)
+    def post(self, request, order_number: str):
+        return Response(PaymentOut(services.simulate_payment(request.user, order_number)).data)
+
+
+APPLICANT_ACTIONS = [
+    ("resubmit", "提交补正材料", None, _resubmit, APPLICATION_DOC),
+    ("withdraw", "撤回申请", ReasonIn, lambda r, c, d: services.withdraw(r.user, c, reason=d["reason"]), ""),
+]

@@ -1,0 +1,177 @@
+"""REST endpoints for department staff: the transitions of the state machine (accept, refuse,
+correction, claim, pass, return, decide, special procedures, extensions, fees, complete, deliver),
+the extension decision, and the work and acceptance queues.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from yiwang.core.errors import NotFound
+
+from .. import selectors, services
+from ..models import SPECIAL_PROCEDURE_KINDS, DeliveryMethod
+from ._shared import STAFF_TAG, CaseDetailOut, CaseSummaryOut, Pagination, ReasonIn, TaskOut, _detail, _In
+
+
+class CorrectionItemIn(serializers.Serializer):
+    material = serializers.IntegerField(required=False, allow_null=True, help_text="申请材料编号")
+    field = serializers.CharField(required=False, allow_blank=True, help_text="申请表字段名")
+    problem = serializers.CharField(help_text="问题及补正要求")
+
+
+class CorrectionIn(_In):
+    items = CorrectionItemIn(many=True, allow_empty=False)
+
+
+class TaskIn(_In):
+    task = serializers.IntegerField(required=False, allow_null=True, help_text="任务编号；缺省为本人可办理的任务")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecideIn(_In):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    task = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SpecialProcedureIn(_In):
+    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in SPECIAL_PROCEDURE_KINDS])
+    reason = serializers.CharField()
+
+
+class SpecialProcedureEndIn(_In):
+    result = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExtensionIn(_In):
+    days = serializers.IntegerField(min_value=1, max_value=10)
+    reason = serializers.CharField()
+
+
+class ExtensionDecisionIn(_In):
+    approve = serializers.BooleanField(default=True)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DeliverIn(_In):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    recipient = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    address = serializers.CharField(required=False, allow_blank=True, default="")
+    carrier = serializers.CharField(required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PaymentIn(_In):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
+
+
+class ExtensionDecision(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[STAFF_TAG], summary="审批延期申请", request=ExtensionDecisionIn, responses=CaseDetailOut)
+    def post(self, request, number: str, extension_id: int):
+        case = selectors.case_for_user(request.user, number)
+        extension = case.extensions.filter(pk=extension_id).first()
+        if extension is None:
+            raise NotFound(_("未找到该延期申请。"))
+        data = ExtensionDecisionIn.parse(request.data)
+        services.approve_extension(request.user, extension, approve=data["approve"], comment=data["comment"])
+        return _detail(request, case)
+
+
+class WorkQueue(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[STAFF_TAG],
+        summary="待办任务（按部门、角色）",
+        parameters=[
+            OpenApiParameter("department", OpenApiTypes.INT),
+            OpenApiParameter("role", OpenApiTypes.STR),
+        ],
+        responses=inline_serializer("QueueEntry", {"task": TaskOut(), "case": CaseSummaryOut()}, many=True),
+    )
+    def get(self, request):
+        department = request.query_params.get("department")
+        tasks = selectors.work_queue(
+            request.user,
+            department=int(department) if department and department.isdigit() else None,
+            role=request.query_params.get("role") or None,
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        return paginator.get_paginated_response(
+            [{"task": TaskOut(t).data, "case": CaseSummaryOut(t.case).data} for t in page]
+        )
+
+
+class AcceptanceQueue(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[STAFF_TAG], summary="待受理办件", responses=CaseSummaryOut(many=True))
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.acceptance_queue(request.user), request, view=self)
+        return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions: POST /api/cases/{number}/<action>
+
+
+def _task(data) -> int | None:
+    return data.get("task")
+
+
+ACTIONS = [
+    ("accept", "受理", None, lambda r, c, d: services.accept_case(r.user, c)),
+    ("refuse", "不予受理", ReasonIn, lambda r, c, d: services.refuse_case(r.user, c, reason=d["reason"])),
+    (
+        "request-correction",
+        "一次性告知补正",
+        CorrectionIn,
+        lambda r, c, d: services.request_correction(r.user, c, items=[dict(i) for i in d["items"]]),
+    ),
+    ("claim", "签收任务", TaskIn, lambda r, c, d: services.claim_task(r.user, c, _task(d))),
+    ("pass", "办理通过", TaskIn, lambda r, c, d: services.pass_task(r.user, c, _task(d), comment=d["comment"])),
+    ("return", "退回上一环节", TaskIn, lambda r, c, d: services.return_task(r.user, c, _task(d), comment=d["comment"])),
+    (
+        "decide",
+        "作出决定（准予/不予）",
+        DecideIn,
+        lambda r, c, d: services.decide(r.user, c, approve=d["approve"], reason=d["reason"], task=_task(d)),
+    ),
+    (
+        "special-procedure",
+        "启动特别程序（暂停计时）",
+        SpecialProcedureIn,
+        lambda r, c, d: services.start_special_procedure(r.user, c, kind=d["kind"], reason=d["reason"]),
+    ),
+    (
+        "special-procedure/end",
+        "结束特别程序（恢复计时）",
+        SpecialProcedureEndIn,
+        lambda r, c, d: services.end_special_procedure(r.user, c, result=d["result"]),
+    ),
+    (
+        "extension",
+        "申请延期",
+        ExtensionIn,
+        lambda r, c, d: services.request_extension(r.user, c, days=d["days"], reason=d["reason"]),
+    ),
+    (
+        "payment",
+        "开具缴费单",
+        PaymentIn,
+        lambda r, c, d: services.create_payment_order(r.user, c, amount=d.get("amount")),
+    ),
+    ("complete", "办结", None, lambda r, c, d: services.complete_case(r.user, c)),
+    ("deliver", "送达（出件）", DeliverIn, lambda r, c, d: services.deliver(r.user, c, **d)),
+]
