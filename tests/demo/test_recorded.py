@@ -10,6 +10,9 @@ from django.core.management import call_command
 
 from yiwang.cases.models import Case
 from yiwang.core.models import AuditEvent
+from yiwang.licences.files import envelope_bytes
+from yiwang.licences.models import Licence
+from yiwang.licences.verification import verify_file, verify_licence
 
 from . import recorded, snapshot
 
@@ -54,3 +57,18 @@ def test_licence_types_licences_and_cases(loaded_demo):
     assert snapshot.licences() == recorded.LICENCES
     statuses = sorted(Counter(Case.objects.values_list("status", flat=True)).items())
     assert statuses == recorded.CASE_STATUSES
+
+
+def test_every_licence_the_demo_holds_verifies(loaded_demo):
+    """Each of the 356 licences verifies as a row of the library and as the .ylic file a third party
+    checks (互认共享), the two 道路运输经营许可证 issued by back-dated demo decisions included."""
+    licences = list(Licence.objects.select_related("licence_type").order_by("id"))
+    assert len(licences) == recorded.COUNTS["licences_licence"]
+    failures = {}
+    for licence in licences:
+        for verdict in (verify_licence(licence), verify_file(envelope_bytes(licence))):
+            if not verdict.genuine:
+                failures[(licence.name, licence.number)] = verdict.problems
+    assert failures == {}
+    by_case = Licence.objects.filter(origin=Licence.Origin.CASE)
+    assert sorted(by_case.values_list("name", flat=True)) == ["道路运输经营许可证", "道路运输经营许可证"]
