@@ -133,9 +133,9 @@ def test_verify_audit_passes_on_the_demo_and_detects_an_edited_case_event(demo_w
 
 
 def test_demo_on_top_of_the_catalog_demo(db, calendar):
-    from yiwang.catalog import demo as catalog_demo
+    from yiwang.demo import loader
 
-    catalog_demo.load(io.StringIO())
+    loader.load_people_and_catalog(io.StringIO())
     report = run_demo()
     assert "新建 18 个演示场景" in report and "跳过" not in report, report
     assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)

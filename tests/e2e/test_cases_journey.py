@@ -15,19 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from yiwang.catalog import demo
 from yiwang.core.calendar import seed_from_package
 from yiwang.core.ids import mask_citizen_id
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n"
-CITIZEN = demo.CITIZENS[0]  # 张伟, logs in with his phone number
-PASSWORD = demo.PASSWORD
+CITIZEN = demo_data().citizens[0]  # 张伟, logs in with his phone number
+PASSWORD = demo_data().password
 
 
 @pytest.fixture
 def demo_catalog(transactional_db):
     seed_from_package(range(2024, 2027))
-    demo.load(io.StringIO())
+    loader.load_people_and_catalog(io.StringIO())
 
 
 @pytest.fixture
@@ -168,7 +169,7 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
 
 @pytest.mark.django_db(transaction=True)
 def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, scan, tmp_path):
-    applicant = demo.CITIZENS[1]  # 李娜
+    applicant = demo_data().citizens[1]  # 李娜
     page.set_viewport_size({"width": 390, "height": 844})  # the desk also works on a small screen
     log_in(page, "window")
     page.get_by_role("link", name="工作台").click()

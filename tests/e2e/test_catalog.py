@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from catalog.pdftools import embeds_cjk_font, info_string
 
-from yiwang.catalog import demo
 from yiwang.catalog.models import ItemVersion
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
 
 
 @pytest.fixture
 def demo_catalog(transactional_db):
-    demo.load(io.StringIO())
+    loader.load_people_and_catalog(io.StringIO())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,7 +74,7 @@ def test_filters_and_a_phone_sized_screen(page, shots, demo_catalog):
 def test_a_catalog_manager_changes_an_item_in_the_admin(page, shots, demo_catalog):
     page.goto(page.base_url + "/admin/login/")
     page.get_by_label("用户名").fill("catalog")
-    page.get_by_label("密码").fill(demo.PASSWORD)
+    page.get_by_label("密码").fill(demo_data().password)
     page.get_by_role("button", name="登录").click()
     page.goto(page.base_url + "/admin/catalog/itemversion/?q=%E5%A4%B1%E4%B8%9A%E7%99%BB%E8%AE%B0")  # q=失业登记
     page.get_by_role("link", name="失业登记").first.click()

@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from yiwang.catalog import demo as catalog_demo
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
 from yiwang.identity.models import User
-from yiwang.licences import demo as licences_demo
 from yiwang.licences.models import Licence
 
 
@@ -14,11 +14,11 @@ from yiwang.licences.models import Licence
 def holder(settings, tmp_path):
     """The demo province with its licences; the demo citizen 张伟 and his 个体工商户营业执照."""
     settings.DATA_DIR = tmp_path
-    catalog_demo.load(io.StringIO())
-    licences_demo.load(io.StringIO())
-    citizen = catalog_demo.CITIZENS[0]
+    loader.load_people_and_catalog(io.StringIO())
+    loader.load_licences(io.StringIO())
+    citizen = demo_data().citizens[0]
     person = User.objects.get(username=citizen.phone).person
-    licence = Licence.objects.get(type_code=catalog_demo.BUSINESS_LICENCE, holder_digest=person.id_digest)
+    licence = Licence.objects.get(type_code="11100000000013338W002", holder_digest=person.id_digest)
     return person, licence
 
 
@@ -27,7 +27,7 @@ def test_holder_shows_and_downloads_a_licence_and_anyone_verifies_it(page, shots
     person, licence = holder
     page.goto(page.base_url + "/login/")
     page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(person.phone)
-    page.get_by_label("密码").fill(catalog_demo.PASSWORD)
+    page.get_by_label("密码").fill(demo_data().password)
     page.get_by_role("button", name="登录").click()
     page.locator("header").get_by_role("link", name="我的证照").click()
     page.get_by_role("heading", name="我的证照").wait_for()

@@ -276,6 +276,11 @@ def _parse(column: Column, raw: Any) -> Any:
     raise AssertionError(column.kind)
 
 
+def parse_value(column: Column, raw: Any) -> Any:
+    """One value of ``column`` read as its workbook cell is read (the demo files too); CellError if bad."""
+    return _parse(column, raw)
+
+
 @dataclass
 class _Row:
     sheet: str

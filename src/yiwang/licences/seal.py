@@ -14,9 +14,11 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.iso7064 import mod_37_36
 
+from yiwang.core.errors import Conflict
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import sm2_sign, sm2_verify, sm4_decrypt
 
@@ -138,6 +140,14 @@ def differing_fields(signed: dict[str, Any], current: dict[str, Any]) -> list[st
 # --- SM2 --------------------------------------------------------------------------------------
 
 
+def key_in_force(key: SigningKey, moment: dt.datetime) -> bool:
+    """Was ``key`` in force at ``moment``, to the second as 签发时间 is recorded? (Rotation retires a key,
+    never its past.) The one rule for signing and for verifying."""
+    if moment.replace(microsecond=0) < key.valid_from.replace(microsecond=0):
+        return False
+    return key.valid_until is None or moment <= key.valid_until
+
+
 class Sealer:
     """Signs with one key. The private key is decrypted once, in memory, for the sealer's life (one
     issuing call or one import chunk) and never leaves this object."""
@@ -147,6 +157,23 @@ class Sealer:
         self.key_id = key.key_id
         self._public = bytes(key.public_key)
         self._private = sm4_decrypt(bytes(key.private_key_enc))
+
+    def signing_time(self) -> dt.datetime:
+        """Now, to the second: the 签发时间 of what is signed next. A time outside the key's validity
+        (a clock set back before the key existed, a key retired since) is refused: every verifier would
+        reject the licence, so it must never be issued."""
+        now = timezone.now().replace(microsecond=0)
+        if not key_in_force(self.key, now):
+            shown = "%Y-%m-%d %H:%M:%S"
+            values = {"k": self.key_id, "a": timezone.localtime(self.key.valid_from).strftime(shown),
+                      "t": timezone.localtime(now).strftime(shown)}  # fmt: skip
+            if self.key.valid_until:
+                values["b"] = timezone.localtime(self.key.valid_until).strftime(shown)
+                message = _("签名密钥 %(k)s 的有效期为 %(a)s 至 %(b)s，不能以 %(t)s 为签发时间签发证照。")
+            else:
+                message = _("签名密钥 %(k)s 自 %(a)s 起生效，不能以更早的 %(t)s 为签发时间签发证照。")
+            raise Conflict(message % values)
+        return now
 
     def sign(self, message: bytes) -> bytes:
         return sm2_sign(self._private, self._public, message)

@@ -204,7 +204,7 @@ def next_free_serial(licence_type: LicenceType, issuer: Department) -> int:
 def seal(licence: Licence, sealer: Sealer) -> None:
     """Sign the licence as its fields stand (sets key id, time, payload, hash and signature)."""
     licence.key_id = sealer.key_id
-    licence.signed_at = timezone.now().replace(microsecond=0)
+    licence.signed_at = sealer.signing_time()  # refuses a time outside the key's validity
     payload = canonical(payload_of(licence))
     licence.signature = sealer.sign(payload)
     licence.payload = payload.decode("utf-8")

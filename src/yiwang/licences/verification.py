@@ -25,7 +25,7 @@ from yiwang.core.models import SigningKey
 from yiwang.core.sm import blind_index, kek, sm3_hex, sm3_hmac
 
 from .models import Licence
-from .seal import SPEC, differing_fields, identifier_problem, payload_of, verify_signature
+from .seal import SPEC, differing_fields, identifier_problem, key_in_force, payload_of, verify_signature
 from .services import effective_status
 
 FILE_FORMAT = "yiwang-licence-file/1"
@@ -297,10 +297,7 @@ def verify_file(content: bytes) -> Verdict:
 
 
 def _within(key: SigningKey, signed_at: dt.datetime | None) -> bool:
-    """Was the key in force when the licence was signed? (Rotation retires a key, never its past.)"""
-    if signed_at is None or signed_at < key.valid_from.replace(microsecond=0):
-        return False
-    return key.valid_until is None or signed_at <= key.valid_until
+    return signed_at is not None and key_in_force(key, signed_at)
 
 
 def _parse_utc(value: Any) -> dt.datetime | None:

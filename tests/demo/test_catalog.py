@@ -2,15 +2,17 @@ import io
 from collections import Counter
 
 import pytest
+from catalog.pdftools import embeds_cjk_font, info_string
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.pdftools import embeds_cjk_font, info_string
-from yiwang.catalog import demo, excel, selectors
+from yiwang.catalog import excel, selectors
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem
 from yiwang.core.ids import validate_citizen_id, validate_uscc
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
 from yiwang.identity.models import AgentAuthorization, Department, LegalPerson, NaturalPerson, Region, StaffRole, User
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def loaded():
     out = io.StringIO()
-    demo.load(out)
+    loader.load_people_and_catalog(out)
     return out.getvalue()
 
 
@@ -31,7 +33,7 @@ def test_load_is_idempotent(loaded):
     assert "新建事项37项" in loaded
     counts = (ServiceItem.objects.count(), ItemVersion.objects.count(), User.objects.count(), StaffRole.objects.count())
     again = io.StringIO()
-    demo.load(again)
+    loader.load_people_and_catalog(again)
     assert "新建账号0个，新建事项0项（目录共37项）" in again.getvalue()
     assert counts == (
         ServiceItem.objects.count(),
@@ -89,13 +91,7 @@ def test_catalog_is_realistic(loaded):
     zero = [v for v in versions if v.max_visits == 0]
     assert len(zero) >= 5 and all(v.online_depth == 4 for v in zero)
     licences = Counter(v.result_licence_type for v in versions if v.result_type == "licence")
-    assert set(licences) == {
-        demo.FOOD_LICENCE,
-        demo.BUSINESS_LICENCE,
-        demo.HYGIENE_LICENCE,
-        demo.MARRIAGE_CERTIFICATE,
-        demo.ROAD_TRANSPORT_LICENCE,
-    }
+    assert set(licences) == {t["code"] for t in demo_data().licence_types}  # the five demo licence types
     for v in versions:
         assert v.legal_basis and v.conditions and v.form_schema and v.materials.all() and v.stages.all()
         assert v.promised_days <= v.statutory_days
@@ -136,16 +132,16 @@ def test_every_stage_has_staff_to_do_it(loaded):
 
 def test_accounts_log_in_with_the_documented_password(loaded):
     for username in ["admin", "catalog", "supervisor", "window", "scjg_handler", "zr_reviewer", "yc_mz_approver"]:
-        assert authenticate(username=username, password=demo.PASSWORD) is not None, username
+        assert authenticate(username=username, password=demo_data().password) is not None, username
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     manager = User.objects.get(username="catalog")
     assert manager.is_staff and manager.has_perm("catalog.change_itemversion")
     assert StaffRole.objects.filter(user__username="window", role="window_clerk", department__name="河源市行政服务中心")
-    zhang, li = demo.CITIZENS
-    assert authenticate(username="13800000001", password=demo.PASSWORD).display_name == "张伟"
-    assert authenticate(username=li.id_number, password=demo.PASSWORD).phone == "13800000002"
-    for citizen in demo.CITIZENS:
+    zhang, li = demo_data().citizens
+    assert authenticate(username="13800000001", password="Yiwang@2026").display_name == "张伟"
+    assert authenticate(username=li.id_number, password="Yiwang@2026").phone == "13800000002"
+    for citizen in demo_data().citizens:
         assert validate_citizen_id(citizen.id_number) == citizen.id_number
     company = LegalPerson.objects.get()
     assert validate_uscc(company.uscc) == company.uscc
@@ -155,12 +151,12 @@ def test_accounts_log_in_with_the_documented_password(loaded):
 
 def test_print_accounts(loaded):
     out = io.StringIO()
-    demo.print_accounts(out)
+    loader.print_accounts(out)
     text = out.getvalue()
     assert "演示账号（密码均为 Yiwang@2026）" in text
     for fragment in ["admin", "catalog", "window", "supervisor", "scjg_handler", "13800000001", "13800000002"]:
         assert fragment in text
-    assert demo.CITIZENS[0].id_number in text and "河源市万绿湖餐饮管理有限公司" in text
+    assert demo_data().citizens[0].id_number in text and "河源市万绿湖餐饮管理有限公司" in text
 
 
 def test_every_guide_renders_and_one_pdf(loaded, client):
@@ -174,9 +170,9 @@ def test_every_guide_renders_and_one_pdf(loaded, client):
 
 
 def test_demo_catalog_round_trips_through_excel():
-    departments = demo.load_region()
+    departments = loader.load_region()
     with transaction.atomic():
-        demo.load_catalog(departments)
+        loader.load_catalog(departments)
         first = excel.export_workbook()
         transaction.set_rollback(True)
     assert ServiceItem.objects.count() == 0

@@ -6,10 +6,11 @@ import io
 import pytest
 
 from yiwang.cases.material_sources import offers_for
-from yiwang.catalog import demo as catalog_demo
 from yiwang.catalog.models import MaterialRequirement
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
 from yiwang.identity.models import User
-from yiwang.licences import demo, selectors
+from yiwang.licences import selectors
 from yiwang.licences.models import ImportBatch, Licence, LicenceType
 from yiwang.licences.verification import record_problems
 
@@ -18,19 +19,19 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_licences_load_once_and_serve_the_demo_catalog(settings, tmp_path):
     settings.DATA_DIR = tmp_path
-    catalog_demo.load(io.StringIO())
+    loader.load_people_and_catalog(io.StringIO())
     out = io.StringIO()
-    demo.load(out)
-    assert "新建证照类型5个" in out.getvalue() and "演示个人营业执照2张" in out.getvalue()
+    loader.load_licences(out)
+    assert "新建证照类型5个" in out.getvalue() and "演示个人持有的证照新签发2张" in out.getvalue()
     assert set(LicenceType.objects.values_list("code", flat=True)) == {
-        catalog_demo.FOOD_LICENCE, catalog_demo.BUSINESS_LICENCE, catalog_demo.HYGIENE_LICENCE,
-        catalog_demo.MARRIAGE_CERTIFICATE, catalog_demo.ROAD_TRANSPORT_LICENCE,
+        "11100000000013338W001", "11100000000013338W002", "11100000000013338W003", "11100000000013338W004",
+        "11100000000013338W005",
     }  # fmt: skip
     batch = ImportBatch.objects.get()
     assert batch.imported >= 300 and batch.rejected == 0
     total = Licence.objects.count()
 
-    citizen = User.objects.get(username=catalog_demo.CITIZENS[0].phone)
+    citizen = User.objects.get(username=demo_data().citizens[0].phone)
     material = MaterialRequirement.objects.get(version__name="食品经营许可（新办）", name="营业执照")
     offers = offers_for(material, person=citizen.person)
     assert [o.title.split()[0] for o in offers] == ["个体工商户营业执照"]
@@ -39,6 +40,6 @@ def test_demo_licences_load_once_and_serve_the_demo_catalog(settings, tmp_path):
     assert all(record_problems(lic) == [] for lic in Licence.objects.order_by("?")[:20])
 
     again = io.StringIO()
-    demo.load(again)
+    loader.load_licences(again)
     assert "新建证照类型0个" in again.getvalue() and "本次导入 0 行" in again.getvalue()
     assert Licence.objects.count() == total
