@@ -148,6 +148,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# project-wide assets (vendored htmx, the favicon) live beside the settings, not in an app
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("YIWANG_STATIC_ROOT", DATA_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before collectstatic
 MEDIA_URL = "media/"
