@@ -84,7 +84,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "yiwang.portal.middleware.PortalErrorPageMiddleware",
 ]
+# an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
+CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
 
 ROOT_URLCONF = "yiwang.urls"
 WSGI_APPLICATION = "yiwang.wsgi.application"
