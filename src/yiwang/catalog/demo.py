@@ -1764,5 +1764,5 @@ def print_accounts(stdout: TextIO) -> None:
         f"\n法人：{ENTERPRISE['name']}（统一社会信用代码 {ENTERPRISE['uscc']}），"
         f"经办人 {CITIZENS[0].name}（以 {CITIZENS[0].phone} 登录后代表单位办事）\n"
     )
-    w("管理后台：http://127.0.0.1:8000/admin/（admin 或 catalog 登录）\n")
+    w("管理后台：网站地址后加 /admin/（admin 或 catalog 登录；yiwang serve 启动时列出完整网址）\n")
     w("=" * 72 + "\n")
