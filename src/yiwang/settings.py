@@ -84,7 +84,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "yiwang.portal.middleware.PortalErrorPageMiddleware",
 ]
+# an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
+CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
 
 ROOT_URLCONF = "yiwang.urls"
 WSGI_APPLICATION = "yiwang.wsgi.application"
@@ -148,6 +151,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# project-wide assets (vendored htmx, the favicon) live beside the settings, not in an app
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("YIWANG_STATIC_ROOT", DATA_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before collectstatic
 MEDIA_URL = "media/"

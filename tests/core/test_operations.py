@@ -1,6 +1,7 @@
 """Running the platform: production settings refuse development secrets; `yiwang serve` runs web and
 worker together and stops both; `yiwang worker` consumes queued tasks."""
 
+import io
 import os
 import signal
 import socket
@@ -116,7 +117,7 @@ def alive(pid: int) -> bool:
 def site(tmp_path):
     """A migrated SQLite site in its own directory, and a way to run `yiwang` against it."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "YIWANG_PUBLIC_URL"},
         "YIWANG_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
         "YIWANG_HUEY_IMMEDIATE": "0",
@@ -160,6 +161,9 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(site):
                 return False
 
         assert wait_for(home_ok), "the web server did not answer"
+        # the worker writes documents too: it points them at the same address
+        worker_env = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert f"YIWANG_PUBLIC_URL=http://127.0.0.1:{port}".encode() in worker_env
 
         # a task queued by another process is run by the worker
         queued = yiwang(
@@ -191,6 +195,48 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(site):
     output = serve.stdout.read()
     assert f"一网已启动：http://127.0.0.1:{port}/（后台任务进程 pid {worker}）" in output
     assert "后台任务进程：SQLite" in output
+    assert f"门户：http://127.0.0.1:{port}/\n" in output and f"管理后台：http://127.0.0.1:{port}/admin/\n" in output
+    assert f"二维码、回执和告知书中的网址：http://127.0.0.1:{port}/" in output
+
+
+def bound_serve_command(addr: str = "127.0.0.1", ipv6: bool = False):
+    """`yiwang serve` as runserver leaves it once the port is bound, without a worker."""
+    from yiwang.core.management.commands.serve import Command
+
+    command = Command(stdout=io.StringIO())
+    command.addr, command._raw_ipv6, command.protocol = addr, ipv6, "http"
+    command.with_worker, command.worker = False, None
+    return command
+
+
+def test_serve_makes_its_own_address_the_public_url_of_qr_codes_and_documents(settings, monkeypatch):
+    from yiwang.licences.files import public_url
+
+    settings.YIWANG_PUBLIC_URL = "http://127.0.0.1:8000"  # restored after the test
+    monkeypatch.delenv("YIWANG_PUBLIC_URL", raising=False)
+    command = bound_serve_command("192.0.2.10")
+    command.on_bind(8123)
+    assert settings.YIWANG_PUBLIC_URL == "http://192.0.2.10:8123"
+    assert os.environ["YIWANG_PUBLIC_URL"] == "http://192.0.2.10:8123"  # for the worker
+    assert public_url("/licences/verify/") == "http://192.0.2.10:8123/licences/verify/"
+    assert "管理后台：http://192.0.2.10:8123/admin/" in command.stdout._out.getvalue()
+
+
+def test_a_given_public_url_wins_over_the_address_served_on(settings, monkeypatch):
+    settings.YIWANG_PUBLIC_URL = "https://zwfw.example.gov.cn"
+    monkeypatch.setenv("YIWANG_PUBLIC_URL", "https://zwfw.example.gov.cn/")
+    command = bound_serve_command()
+    command.on_bind(8124)
+    assert settings.YIWANG_PUBLIC_URL == "https://zwfw.example.gov.cn"
+    assert "管理后台：https://zwfw.example.gov.cn/admin/" in command.stdout._out.getvalue()
+
+
+def test_public_url_of_a_wildcard_or_ipv6_address():
+    from yiwang.core.management.commands.serve import public_url_for
+
+    assert public_url_for("0.0.0.0", 8000) == f"http://{socket.getfqdn()}:8000"
+    assert public_url_for("0", 8000) == f"http://{socket.getfqdn()}:8000"
+    assert public_url_for("::1", 8000, ipv6=True) == "http://[::1]:8000"
 
 
 def test_sigterm_to_serve_stops_the_worker_too(site):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,4 +22,30 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             body["errors"] = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        # DRF's own errors (404 of a lookup, 401, 403, 405, 429) answer in the same shape as ours
+        code = getattr(response.data["detail"], "code", None) or "invalid"
+        response.data = {"code": DRF_CODES.get(code, code), "detail": response.data["detail"]}
+    return response
+
+
+DRF_CODES = {"permission_denied": "forbidden"}
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Every /api/ path that no route matches, whatever the method: JSON 404, never an HTML page."""
+    detail = _("没有这个接口：%(method)s %(path)s。接口列表见 /api/docs/。") % {
+        "method": request.method,
+        "path": request.path,
+    }
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not unknown_endpoint:
+            detail = _("接口地址以“/”结尾：%(path)s/。") % {"path": request.path}
+    body = {"code": "not_found", "detail": detail}
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})

@@ -1,7 +1,9 @@
 """The REST API: each app contributes its routes in ``<app>/api.py`` (``urlpatterns``)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from yiwang.api.errors import unknown_endpoint
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -10,4 +12,6 @@ urlpatterns = [
     path("", include("yiwang.catalog.api")),
     path("", include("yiwang.cases.api")),
     path("", include("yiwang.licences.api")),
+    # last: anything else under /api/ is a JSON 404 (with DEBUG=1 too), not the HTML page
+    re_path(r"", unknown_endpoint, name="api-unknown"),
 ]

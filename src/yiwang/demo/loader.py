@@ -322,5 +322,5 @@ def print_accounts(stdout: TextIO, data: DemoData | None = None) -> None:
         agent = data.citizen(org.agent) if org.agent else None
         w(f"\n法人：{org.name}（统一社会信用代码 {org.uscc}）")
         w(f"，经办人 {agent.name}（以 {agent.phone} 登录后代表单位办事）\n" if agent else "\n")
-    w("管理后台：http://127.0.0.1:8000/admin/（admin 或 catalog 登录）\n")
+    w("管理后台：网站地址后加 /admin/（admin 或 catalog 登录；yiwang serve 启动时列出完整网址）\n")
     w("=" * 72 + "\n")

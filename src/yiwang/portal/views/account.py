@@ -8,13 +8,14 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core.errors import YiwangError
-from yiwang.identity import services
+from yiwang.identity import selectors, services
+from yiwang.identity.models import StaffRole
 from yiwang.portal.forms import LoginForm
 
 
@@ -81,12 +82,39 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/register.html", {"form": form, "next": next_url})
 
 
+# Where each role starts its day, first match wins: the desk work before the administration.
+LANDING = [
+    ({StaffRole.Role.WINDOW_CLERK}, "portal:window_desk"),
+    ({StaffRole.Role.HANDLER, StaffRole.Role.REVIEWER, StaffRole.Role.APPROVER}, "portal:workbench"),
+    ({StaffRole.Role.SUPERVISOR}, "portal:workbench"),
+    ({StaffRole.Role.ADMINISTRATOR, StaffRole.Role.CATALOG_MANAGER}, "admin:index"),
+]
+
+
+def landing_url(user) -> str:
+    """The page a user lands on after logging in without a `next`: staff on their own page, citizens
+    (and agents of organisations) on the home page."""
+    roles = selectors.roles_of(user)
+    for wanted, name in LANDING:
+        if roles & wanted and (name != "admin:index" or user.is_staff):
+            return reverse(name)
+    if user.is_superuser:
+        return reverse("admin:index")
+    return reverse("portal:home")
+
+
+class LoginView(auth_views.LoginView):
+    """A safe `next` wins (Django checks the host and scheme); otherwise the role's own page."""
+
+    template_name = "portal/login.html"
+    authentication_form = LoginForm
+
+    def get_default_redirect_url(self) -> str:
+        return landing_url(self.request.user)
+
+
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", register, name="register"),
 ]

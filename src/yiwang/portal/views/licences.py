@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -212,7 +213,8 @@ def licence_verify(request):
         else:
             verdict = verify_file(upload.read())
     status = 400 if error else 200
-    return render(request, "portal/licences/verify.html", {"verdict": verdict, "error": error}, status=status)
+    context = {"verdict": verdict, "error": error, "public_url": settings.YIWANG_PUBLIC_URL.rstrip("/")}
+    return render(request, "portal/licences/verify.html", context, status=status)
 
 
 @require_GET
