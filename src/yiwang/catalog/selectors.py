@@ -182,13 +182,23 @@ def plan_query(query: str) -> QueryPlan:
     """Cut the query into words, add their synonyms and pinyin spellings, and keep the words the index
     knows. A word it does not know is split into smaller known words (监督管理 → 监督 + 管理) or ignored."""
     plan = QueryPlan(query=query)
-    tokens = text.query_tokens(query)
-    if not tokens:
+    words = text.query_words(query)
+    if not words:
         return plan
     whole = text.clean(query)
-    synonyms = {s.phrase: s.word_list() for s in Synonym.objects.filter(phrase__in={whole, *tokens})}
+    phrases = {whole, *words, *(joined for _i, _j, joined in text.spans(words))}
+    synonyms = {s.phrase: s.word_list() for s in Synonym.objects.filter(phrase__in=phrases)}
     if whole in synonyms:  # 开饭店 as a whole is what people say: one group, with its synonyms
         tokens = [whole]
+    else:
+        # a run of words that is a synonym's phrase (我要 开 餐馆 → 开餐馆) stands for those words
+        slots: list[str | None] = list(words)
+        used: set[int] = set()
+        for start, end, joined in text.spans(words):
+            if joined in synonyms and used.isdisjoint(range(start, end)):
+                slots[start:end] = [joined] + [None] * (end - start - 1)
+                used.update(range(start, end))
+        tokens = text.meaningful([w for w in slots if w is not None])
     found = _lookup({t: (_vocabulary_q(t, synonyms.get(t, [])), synonyms.get(t, [])) for t in tokens})
     unknown = [t for t in tokens if not found[t]]
     pieces = {t: text.parts(t) for t in unknown if text.has_han(t) and len(t) > 2}
@@ -323,10 +333,15 @@ class SearchResults:
 
     @property
     def suggestion(self) -> str | None:
-        """您是不是要找: a known word close to what was typed, when nothing or not everything was found."""
+        """您是不是要找: a known word close to what was typed (the whole query, else a word that was not
+        found), when nothing or not everything was found."""
         if self._suggestion is False:
-            wanted = self.plan is not None and (self.plan.ignored or self.count() == 0)
-            self._suggestion = suggest(self.plan.query) if wanted else None
+            self._suggestion = None
+            if self.plan is not None and (self.plan.ignored or self.count() == 0):
+                for attempt in dict.fromkeys([self.plan.query, *self.plan.ignored]):
+                    self._suggestion = suggest(attempt)
+                    if self._suggestion:
+                        break
         return self._suggestion
 
 

@@ -155,24 +155,34 @@ def weighted_terms(fields: dict[str, list[str]]) -> dict[str, int]:
     return terms
 
 
-def query_tokens(query: str) -> list[str]:
-    """The words of a query, in order, without stop words and lone characters when other words remain.
-
-    A part typed in Latin letters stays whole (``yingyezhizhao``, ``yyzz``); Chinese is cut coarsely."""
-    tokens: list[str] = []
+def query_words(query: str) -> list[str]:
+    """Every word of a query, in order: a part typed in Latin letters stays whole (``yingyezhizhao``,
+    ``yyzz``), Chinese is cut coarsely, punctuation goes."""
+    words: list[str] = []
     for part in _SEPARATORS.split(normalize(query)):
-        part = part.strip()
-        if not part:
+        if not part.strip():
             continue
-        if is_latin(clean(part)) and clean(part) == _WORD_CHARS.sub("", part):
-            tokens.append(clean(part))
+        if is_latin(clean(part)):
+            words.append(clean(part))
             continue
-        for token in rjieba.cut(part):
-            word = clean(token)
-            if word and word not in tokens:
-                tokens.append(word)
-    meaningful = [t for t in tokens if t not in QUERY_STOPWORDS and (len(t) >= 2 or not has_han(t))]
-    return meaningful or tokens
+        words.extend(w for w in (clean(token) for token in rjieba.cut(part)) if w)
+    return words
+
+
+def meaningful(words: list[str]) -> list[str]:
+    """The words worth looking up, once each: no stop words, no lone characters, unless nothing else is left."""
+    unique = list(dict.fromkeys(words))
+    kept = [w for w in unique if w not in QUERY_STOPWORDS and (len(w) >= 2 or not has_han(w))]
+    return kept or unique
+
+
+def spans(words: list[str], longest: int = 4) -> list[tuple[int, int, str]]:
+    """Runs of up to ``longest`` adjacent words joined (我要 开 餐馆 → 开餐馆 …), longest first: the
+    phrases a synonym may stand for."""
+    found = []
+    for size in range(min(longest, len(words)), 1, -1):
+        found.extend((i, i + size, "".join(words[i : i + size])) for i in range(len(words) - size + 1))
+    return found
 
 
 def parts(word: str) -> list[str]:
