@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from catalog.factories import DepartmentFactory, RegionFactory, draft_version, published_version
 from yiwang.catalog import selectors, services
-from yiwang.catalog.models import Handling, ItemType, OnlineDepth, ServiceObject, Theme
+from yiwang.catalog.models import Handling, ItemType, ItemVersion, OnlineDepth, ServiceObject, Theme
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.identity.models import Region
 
@@ -151,12 +151,12 @@ def test_lookups_raise_not_found_in_chinese(catalog):
         selectors.get_item("NOPE")
     assert info.value.message == "未找到事项编码为「NOPE」的政务服务事项。"
     assert selectors.get_item(catalog["food"].item.code.lower()) == catalog["food"].item
-    retired = selectors.search_items().model.objects.get(name="身份证挂失")
+    retired = ItemVersion.objects.get(name="身份证挂失")
     with pytest.raises(NotFound, match="目前没有生效的版本"):
         selectors.get_current_version(retired.item.code)
     with pytest.raises(NotFound, match="没有第7版"):
         selectors.get_version(retired.item.code, 7)
-    draft = selectors.search_items().model.objects.get(name="机动车驾驶证换证")
+    draft = ItemVersion.objects.get(name="机动车驾驶证换证")
     with pytest.raises(NotFound):
         selectors.get_version(draft.item.code, 1)
     assert selectors.get_version(draft.item.code, 1, include_drafts=True) == draft

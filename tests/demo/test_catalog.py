@@ -105,16 +105,19 @@ def test_the_same_standard_item_in_two_counties(loaded):
 
 
 def test_materials_reuse_licences_and_shared_data(loaded):
-    food = selectors.search_items(q="食品经营许可").get()
+    food = selectors.search_items(q="食品经营许可").first()  # the best match: the words are its name
+    assert food.name == "食品经营许可（新办）"
     licence = food.materials.get(name="营业执照")
     assert (licence.source, licence.source_ref) == (MaterialRequirement.Source.LICENCE, "11100000000013338W002")
-    birth = selectors.search_items(q="户口登记").get()
+    birth = selectors.search_items(q="户口登记").first()
+    assert birth.name == "户口登记（出生）"
     household = birth.materials.get(name="居民户口簿")
     assert (household.source, household.source_ref) == (MaterialRequirement.Source.SHARED_DATA, "POP-HOUSEHOLD")
 
 
 def test_parallel_approval_across_two_departments(loaded):
-    permit = selectors.search_items(q="建筑工程施工许可").get()
+    permit = selectors.search_items(q="建筑工程施工许可").first()
+    assert permit.name == "建筑工程施工许可证核发"
     group = [s for s in permit.stages.all() if s.parallel_group]
     assert len(group) == 2 and len({s.order for s in group}) == 1
     assert {(s.department or permit.item.department).name for s in group} == {
@@ -164,7 +167,7 @@ def test_every_guide_renders_and_one_pdf(loaded, client):
         response = client.get(reverse("portal:item_guide", args=[version.item.code]))
         assert response.status_code == 200, version.name
         assert version.name in response.content.decode()
-    food = selectors.search_items(q="食品经营许可").get()
+    food = selectors.search_items(q="食品经营许可").first()
     pdf = client.get(reverse("portal:item_guide_pdf", args=[food.item.code])).content
     assert embeds_cjk_font(pdf) and info_string(pdf, "Title") == "食品经营许可（新办） 办事指南"
 

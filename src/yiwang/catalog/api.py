@@ -64,6 +64,7 @@ class CatalogItemSummarySerializer(serializers.ModelSerializer):
     region = CatalogRegionSerializer(source="item.region")
     guide_url = serializers.SerializerMethodField(help_text="办事指南网页")
     guide_pdf_url = serializers.SerializerMethodField(help_text="办事指南 PDF")
+    relevance = serializers.SerializerMethodField(help_text="与查询词的相关度（无查询词时为空）")
 
     class Meta:
         model = ItemVersion
@@ -91,7 +92,11 @@ class CatalogItemSummarySerializer(serializers.ModelSerializer):
             "region",
             "guide_url",
             "guide_pdf_url",
+            "relevance",
         ]
+
+    def get_relevance(self, version: ItemVersion) -> int | None:
+        return getattr(version, "score", None)
 
     def _absolute(self, name: str, version: ItemVersion) -> str:
         url = reverse(name, args=[version.item.code])
@@ -238,6 +243,20 @@ class CatalogPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = selectors.MAX_PAGE_SIZE
 
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["suggestion"] = {
+            "type": "string",
+            "nullable": True,
+            "description": "您是不是要找：没有找到（或有词语未收录）时，目录中最接近的词语",
+        }
+        schema["properties"]["ignored_words"] = {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "查询中目录未收录、已忽略的词语",
+        }
+        return schema
+
 
 class PDFRenderer(renderers.BaseRenderer):
     """Lets clients ask for ``Accept: application/pdf``; errors still go out as JSON."""
@@ -260,7 +279,12 @@ def _choices(choices) -> str:
 
 
 FILTERS = [
-    OpenApiParameter("q", str, description="关键词：事项名称、关键词或部门名称，多个词以空格分隔（须全部匹配）"),
+    OpenApiParameter(
+        "q",
+        str,
+        description="查询词：事项名称、关键词、部门或受理条件中的词语，也可输入拼音全拼或首字母（yingyezhizhao、yyzz）；"
+        "按同义词扩展，分词后须全部匹配，按相关度和热度排序",
+    ),
     OpenApiParameter("service_object", str, enum=["person", "organisation", "个人", "法人"], description="服务对象"),
     OpenApiParameter("theme", str, enum=list(Theme.values), description=_choices(Theme.choices)),
     OpenApiParameter("department", str, description="实施机构统一社会信用代码"),
@@ -285,7 +309,8 @@ ERRORS = {
         summary="事项列表与搜索",
         operation_id="catalog_items_list",
         tags=["catalog"],
-        description="现行有效的政务服务事项（每项为其现行版本），按名称排序，分页。",
+        description="现行有效的政务服务事项（每项为其现行版本），分页。有查询词时按相关度、热度排序，"
+        "否则按名称排序；没有结果时 suggestion 给出「您是不是要找」的词语。",
         parameters=FILTERS,
         responses={200: CatalogItemSummarySerializer(many=True), 400: ERRORS[400]},
     ),
@@ -308,14 +333,18 @@ class ItemViewSet(viewsets.GenericViewSet):
     queryset = ItemVersion.objects.none()  # reads go through the selectors
 
     def list(self, request):
-        versions = selectors.search_items(selectors.parse_filters(request.query_params))
-        page = self.paginate_queryset(versions)
-        return self.get_paginated_response(
+        results = selectors.search_items(selectors.parse_filters(request.query_params))
+        page = self.paginate_queryset(results)
+        response = self.get_paginated_response(
             CatalogItemSummarySerializer(page, many=True, context={"request": request}).data
         )
+        response.data["suggestion"] = results.suggestion
+        response.data["ignored_words"] = results.ignored
+        return response
 
     def retrieve(self, request, code=None):
         version = selectors.get_current_version(code)
+        services.record_view(version.item)
         return Response(CatalogItemSerializer(version, context={"request": request}).data)
 
     def _manager(self, request) -> bool:

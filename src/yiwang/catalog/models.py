@@ -7,14 +7,21 @@ case keeps the exact version it was filed under.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.db import models
+from django.db.models import Lookup
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.errors import Conflict
 from yiwang.identity.models import Department, Region, StaffRole
+
+from .text import clean
 
 
 class PublishedVersionImmutable(Conflict):
@@ -100,6 +107,8 @@ class ServiceItem(models.Model):
         Department, on_delete=models.PROTECT, related_name="items", verbose_name=_("实施机构")
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="items", verbose_name=_("行政区划"))
+    # a cheap popularity counter for ranking search results (guide page views), never a COUNT at query time
+    popularity = models.PositiveIntegerField(_("浏览次数"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,14 +126,8 @@ class ServiceItem(models.Model):
 
     @property
     def current_version(self) -> ItemVersion | None:
-        """The published version in force now (latest effective_from not in the future)."""
-        from django.utils import timezone
-
-        return (
-            self.versions.filter(status=ItemVersion.Status.PUBLISHED, effective_from__lte=timezone.localdate())
-            .order_by("-effective_from", "-number")
-            .first()
-        )
+        """The published version in force now (see ``ItemVersion.in_force``)."""
+        return self.versions.filter(ItemVersion.in_force()).order_by("-effective_from", "-number").first()
 
 
 class ItemVersion(models.Model):
@@ -141,6 +144,9 @@ class ItemVersion(models.Model):
     effective_from = models.DateField(_("生效日期"), null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    # the day a later published version takes over (set when that one is published): with it, "in force
+    # today" is a condition on the row itself, which an index answers, not a subquery per item
+    valid_until = models.DateField(_("被新版本取代日期"), null=True, blank=True, editable=False)
 
     name = models.CharField(_("事项名称"), max_length=200)
     item_type = models.CharField(_("事项类型"), max_length=2, choices=ItemType.choices)
@@ -185,10 +191,11 @@ class ItemVersion(models.Model):
         verbose_name_plural = verbose_name
         ordering = ["item_id", "-number"]
         constraints = [models.UniqueConstraint(fields=["item", "number"], name="itemversion_number_unique")]
-        indexes = [models.Index(fields=["status", "effective_from"])]
+        indexes = [models.Index(fields=["status", "effective_from", "valid_until"], name="itemversion_in_force")]
 
-    # Fields that may still change once a version is published: retiring it is the only change.
-    LIFECYCLE_FIELDS = ("id", "status", "published_at", "retired_at", "updated_at", "created_at")
+    # Fields that may still change once a version is published: retiring it, or a later version
+    # taking over from a date.
+    LIFECYCLE_FIELDS = ("id", "status", "published_at", "retired_at", "valid_until", "updated_at", "created_at")
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
@@ -207,6 +214,15 @@ class ItemVersion(models.Model):
                 if changed or not allowed:
                     raise _immutable()
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def in_force(day: dt.date | None = None, prefix: str = "") -> models.Q:
+        """The condition "in force on ``day``" (default today): published, effective, not yet taken over.
+        ``prefix`` applies it through a relation (``"version__"``)."""
+        day = day or timezone.localdate()
+        return models.Q(**{f"{prefix}status": ItemVersion.Status.PUBLISHED, f"{prefix}effective_from__lte": day}) & (
+            models.Q(**{f"{prefix}valid_until__isnull": True}) | models.Q(**{f"{prefix}valid_until__gt": day})
+        )
 
     @property
     def is_published(self) -> bool:
@@ -325,3 +341,94 @@ def _refuse_deleting_published_version(sender, instance: ItemVersion, **kwargs) 
 @receiver(pre_delete, sender=Stage)
 def _refuse_deleting_published_part(sender, instance, **kwargs) -> None:
     instance._check_version_is_draft()
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+class Prefix(Lookup):
+    """``field__prefix="abc"``: the values starting with "abc", answered by a btree index on both
+    databases. PostgreSQL: ``LIKE 'abc%'``, which needs the ``varchar_pattern_ops`` index under a
+    non-C collation; SQLite: a range, since its LIKE ignores a BINARY index."""
+
+    lookup_name = "prefix"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        value = str(self.rhs)
+        return f"({lhs} >= %s AND {lhs} < %s)", [*params, value, *params, value + "\U0010ffff"]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} LIKE %s", [*params, connection.ops.prep_for_like_query(str(self.rhs)) + "%"]
+
+
+class SearchTerm(models.Model):
+    """One word under which a published version is found, with its weight (name > keywords > department
+    and theme > conditions). Written only by ``services.search``; rebuilt by ``yiwang reindex-catalog``."""
+
+    term = models.CharField(max_length=50)
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="search_terms")
+    weight = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=12)  # the item's region: the sharding key at province scale
+
+    class Meta:
+        verbose_name = _("搜索词条")
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(fields=["term", "version"], name="searchterm_term_version")]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class SearchWord(models.Model):
+    """The vocabulary: every word in the index once, with its pinyin, so that a query in Latin letters
+    and a misspelt query ("did you mean") are looked up in a small indexed table, not in the items."""
+
+    word = models.CharField(max_length=50, unique=True)
+    pinyin = models.CharField(max_length=200)
+    initials = models.CharField(max_length=50)
+
+    class Meta:
+        verbose_name = _("搜索词汇")
+        verbose_name_plural = verbose_name
+        indexes = [
+            models.Index(fields=["word"], opclasses=["varchar_pattern_ops"], name="searchword_word_prefix"),
+            models.Index(fields=["pinyin"], opclasses=["varchar_pattern_ops"], name="searchword_pinyin_prefix"),
+            models.Index(fields=["initials"], opclasses=["varchar_pattern_ops"], name="searchword_initials_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+for _field in ("word", "pinyin", "initials"):
+    SearchWord._meta.get_field(_field).register_lookup(Prefix)
+
+
+class Synonym(models.Model):
+    """同义词: what people type (开饭店) and the catalog's words for it (餐饮 饭店 餐馆), applied at query
+    time. Edited by catalog managers in the admin, through ``services.search`` (audited)."""
+
+    phrase = models.CharField(_("搜索词"), max_length=50, unique=True, help_text=_("群众输入的说法，如：开饭店"))
+    words = models.CharField(
+        _("同义词"), max_length=200, help_text=_("目录中的说法，以空格或逗号分隔，如：餐饮 饭店 餐馆")
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("同义词")
+        verbose_name_plural = verbose_name
+        ordering = ["phrase"]
+
+    def __str__(self) -> str:
+        return f"{self.phrase} → {self.words}"
+
+    def word_list(self) -> list[str]:
+        seen: list[str] = []
+        for part in re.split(r"[\s,，、;；]+", self.words or ""):
+            word = clean(part)
+            if word and word not in seen and word != self.phrase:
+                seen.append(word)
+        return seen

@@ -1,28 +1,45 @@
 """Read queries of the catalog shared by the portal, the API and other apps.
 
-Searching runs over the *current* version of each item: the published version with the latest
-``effective_from`` that is not in the future. Everything is plain ORM (``icontains`` and a
-correlated subquery), so it behaves the same on SQLite and PostgreSQL.
+The *current* version of an item is the published one in force today: ``ItemVersion.in_force()``,
+a condition on the row itself (``valid_until`` is set when a later version takes over), so that one
+index answers it. Searching with words goes through the search index (``SearchTerm``, written by
+``services.search``): the query is cut into words like the items were, each word expanded by
+synonyms and, typed in Latin letters, by pinyin through the vocabulary (``SearchWord``); every word
+must match (in any field), results are ranked by field weights and then by popularity. The same SQL
+runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
+from rapidfuzz.distance import Levenshtein
 
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.identity.models import Department, Region
 
-from .models import Handling, ItemType, ItemVersion, OnlineDepth, ServiceItem, ServiceObject, Theme
+from . import text
+from .models import (
+    Handling,
+    ItemType,
+    ItemVersion,
+    OnlineDepth,
+    SearchTerm,
+    SearchWord,
+    ServiceItem,
+    ServiceObject,
+    Synonym,
+    Theme,
+)
 
 MAX_PAGE_SIZE = 100
-WORD_SPLIT = re.compile(r"[\s,，、;；]+")
+MAX_WORDS_PER_QUERY_WORD = 100  # a short pinyin prefix can spell many words: the most common few suffice
+MAX_SUGGESTION_CANDIDATES = 500
 
 # Filter values as they appear in URLs: 个人 / 法人 (or the codes person / organisation).
 SERVICE_OBJECT_FILTERS = {
@@ -35,10 +52,7 @@ SERVICE_OBJECT_FILTERS = {
 
 def current_versions() -> QuerySet[ItemVersion]:
     """The version in force today of every item that has one."""
-    today = timezone.localdate()
-    in_force = ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED, effective_from__lte=today)
-    latest = in_force.filter(item=OuterRef("item")).order_by("-effective_from", "-number").values("pk")[:1]
-    return in_force.filter(pk=Subquery(latest)).select_related("item", "item__department", "item__region")
+    return ItemVersion.objects.filter(ItemVersion.in_force()).select_related("item", "item__department", "item__region")
 
 
 @dataclass(frozen=True)
@@ -111,42 +125,256 @@ def parse_filters(params: Any) -> SearchFilters:
     )
 
 
-def search_items(filters: SearchFilters | None = None, **kwargs: Any) -> QuerySet[ItemVersion]:
-    """Current versions matching every word of ``q`` (in the name, keywords or department name) and
-    every filter, ordered by name. Pass a ``SearchFilters`` or its fields as keyword arguments."""
-    f = filters or SearchFilters(**kwargs)
-    qs = current_versions()
-    for word in WORD_SPLIT.split(f.q):
-        if word:
-            qs = qs.filter(
-                Q(name__icontains=word)
-                | Q(keywords__icontains=word)
-                | Q(item__department__name__icontains=word)
-                | Q(item__department__short_name__icontains=word)
-            )
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueryPlan:
+    """How a query is looked up: every group must match, by any of its vocabulary words."""
+
+    query: str
+    groups: list[list[str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # query words the catalog does not know
+
+
+def _vocabulary_q(token: str, synonyms: list[str]) -> Q:
+    if text.is_latin(token):
+        condition = Q(word=token) | Q(pinyin=token) | Q(initials=token)
+        if len(token) >= 3:  # typed so far: yingye… finds 营业执照
+            condition |= Q(pinyin__prefix=token) | Q(initials__prefix=token)
+    else:
+        condition = Q(word=token)
+        if len(token) == 1:  # a lone character asked for on its own: the words it begins
+            condition |= Q(word__prefix=token)
+    if synonyms:
+        condition |= Q(word__in=synonyms)
+    return condition
+
+
+def _matches(token: str, synonyms: list[str], word: str, full: str, initials: str) -> bool:
+    if word == token or word in synonyms:
+        return True
+    if text.is_latin(token):
+        return token in (full, initials) or (len(token) >= 3 and (full.startswith(token) or initials.startswith(token)))
+    return len(token) == 1 and word.startswith(token)
+
+
+def _lookup(conditions: dict[str, tuple[Q, list[str]]]) -> dict[str, list[str]]:
+    """Vocabulary words for each query word, in one indexed query; exact words first, then shorter ones."""
+    found: dict[str, list[str]] = {token: [] for token in conditions}
+    if not conditions:
+        return found
+    combined = Q()
+    for condition, _synonyms in conditions.values():
+        combined |= condition
+    rows = SearchWord.objects.filter(combined).values_list("word", "pinyin", "initials")
+    for word, full, initials in rows[: MAX_WORDS_PER_QUERY_WORD * len(conditions) * 4]:
+        for token, (_condition, synonyms) in conditions.items():
+            if _matches(token, synonyms, word, full, initials):
+                found[token].append(word)
+    for token, words in found.items():
+        words.sort(key=lambda w: (w != token, len(w), w))
+        del words[MAX_WORDS_PER_QUERY_WORD:]
+    return found
+
+
+def plan_query(query: str) -> QueryPlan:
+    """Cut the query into words, add their synonyms and pinyin spellings, and keep the words the index
+    knows. A word it does not know is split into smaller known words (监督管理 → 监督 + 管理) or ignored."""
+    plan = QueryPlan(query=query)
+    words = text.query_words(query)
+    if not words:
+        return plan
+    whole = text.clean(query)
+    phrases = {whole, *words, *(joined for _i, _j, joined in text.spans(words))}
+    synonyms = {s.phrase: s.word_list() for s in Synonym.objects.filter(phrase__in=phrases)}
+    if whole in synonyms:  # 开饭店 as a whole is what people say: one group, with its synonyms
+        tokens = [whole]
+    else:
+        # a run of words that is a synonym's phrase (我要 开 餐馆 → 开餐馆) stands for those words
+        slots: list[str | None] = list(words)
+        used: set[int] = set()
+        for start, end, joined in text.spans(words):
+            if joined in synonyms and used.isdisjoint(range(start, end)):
+                slots[start:end] = [joined] + [None] * (end - start - 1)
+                used.update(range(start, end))
+        tokens = text.meaningful([w for w in slots if w is not None])
+    found = _lookup({t: (_vocabulary_q(t, synonyms.get(t, [])), synonyms.get(t, [])) for t in tokens})
+    unknown = [t for t in tokens if not found[t]]
+    pieces = {t: text.parts(t) for t in unknown if text.has_han(t) and len(t) > 2}
+    known_pieces = _lookup({p: (Q(word=p), []) for ps in pieces.values() for p in ps}) if pieces else {}
+    for token in tokens:
+        if found[token]:
+            plan.groups.append(found[token])
+        elif pieces.get(token) and all(known_pieces.get(p) for p in pieces[token]):
+            plan.groups.extend([p] for p in dict.fromkeys(pieces[token]))
+        else:
+            plan.ignored.append(token)
+    return plan
+
+
+def _region_codes(region: str) -> QuerySet[Region]:
+    """The region and its districts and counties (two levels down)."""
+    return Region.objects.filter(Q(code=region) | Q(parent_id=region) | Q(parent__parent_id=region)).values("code")
+
+
+def _scope(f: SearchFilters, prefix: str = "") -> Q:
+    """Versions in force today that pass every filter (``prefix`` reaches them through a relation)."""
+    condition = ItemVersion.in_force(prefix=prefix)
+    exact = {
+        "theme": f.theme,
+        "item_type": f.item_type,
+        "handling": f.handling,
+        "online_depth": f.online_depth,
+        "item__department__credit_code": f.department,
+    }
+    condition &= Q(**{f"{prefix}{name}": value for name, value in exact.items() if value})
     if f.service_object:
-        qs = qs.filter(service_object__in=[f.service_object, ServiceObject.BOTH])
-    if f.theme:
-        qs = qs.filter(theme=f.theme)
-    if f.department:
-        qs = qs.filter(item__department__credit_code=f.department)
-    if f.region:
-        qs = qs.filter(
-            Q(item__region_id=f.region)
-            | Q(item__region__parent_id=f.region)
-            | Q(item__region__parent__parent_id=f.region)
-        )
-    if f.item_type:
-        qs = qs.filter(item_type=f.item_type)
-    if f.handling:
-        qs = qs.filter(handling=f.handling)
-    if f.online_depth:
-        qs = qs.filter(online_depth=f.online_depth)
+        condition &= Q(**{f"{prefix}service_object__in": [f.service_object, ServiceObject.BOTH]})
     if f.zero_visit is True:
-        qs = qs.filter(max_visits=0)
+        condition &= Q(**{f"{prefix}max_visits": 0})
     elif f.zero_visit is False:
-        qs = qs.filter(max_visits__gt=0)
-    return qs.order_by("name", "item__code")
+        condition &= Q(**{f"{prefix}max_visits__gt": 0})
+    return condition
+
+
+class SearchResults:
+    """The matching current versions, best first, read page by page: ``count()`` is one query, a slice
+    two (the ranked ids of that page, then those versions with their item, department and region).
+    Django's ``Paginator`` and DRF's pagination take it like a queryset."""
+
+    ordered = True
+
+    def __init__(self, filters: SearchFilters, plan: QueryPlan | None):
+        self.filters = filters
+        self.plan = plan
+        self._count: int | None = None
+        self._suggestion: str | None | bool = False
+
+    @property
+    def words(self) -> list[str]:
+        """The query's words as searched (the first word of each group)."""
+        return [group[0] for group in self.plan.groups] if self.plan else []
+
+    @property
+    def ignored(self) -> list[str]:
+        return self.plan.ignored if self.plan else []
+
+    def _browse(self) -> QuerySet[ItemVersion]:
+        qs = current_versions().filter(_scope(self.filters))
+        if self.filters.region:
+            qs = qs.filter(item__region_id__in=_region_codes(self.filters.region))
+        return qs.order_by("name", "item__code")
+
+    def _ranked(self) -> QuerySet:
+        groups = self.plan.groups
+        words = [w for group in groups for w in group]
+        terms = SearchTerm.objects.filter(term__in=words).filter(_scope(self.filters, "version__"))
+        if self.filters.region:
+            terms = terms.filter(region_code__in=_region_codes(self.filters.region))
+        ranked = terms.values("version_id").annotate(score=Sum("weight"))
+        if len(groups) > 1:  # every group must match: count the groups each version matched
+            group_of = Case(
+                *[When(term__in=group, then=Value(i)) for i, group in enumerate(groups)], output_field=IntegerField()
+            )
+            ranked = ranked.annotate(matched=Count(group_of, distinct=True)).filter(matched=len(groups))
+        return ranked
+
+    @property
+    def searching(self) -> bool:
+        return self.plan is not None
+
+    def count(self) -> int:
+        if self._count is None:
+            if self.plan is None:
+                self._count = self._browse().count()
+            elif not self.plan.groups:
+                self._count = 0
+            else:
+                self._count = self._ranked().count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice | int) -> list[ItemVersion] | ItemVersion:
+        if isinstance(key, int):
+            return self[key : key + 1][0]
+        if self.plan is None:
+            return list(self._browse()[key])
+        if not self.plan.groups:
+            return []
+        order = ("-score", "-version__item__popularity", "version__name", "version__item__code")
+        ranked = list(self._ranked().order_by(*order)[key])
+        versions = current_versions().in_bulk([row["version_id"] for row in ranked])
+        page = []
+        for row in ranked:
+            version = versions[row["version_id"]]
+            version.score = row["score"]
+            page.append(version)
+        return page
+
+    def __iter__(self) -> Iterator[ItemVersion]:
+        return iter(self[0 : self.count()])
+
+    def first(self) -> ItemVersion | None:
+        """The best match, or None."""
+        found = self[0:1]
+        return found[0] if found else None
+
+    def get(self) -> ItemVersion:
+        """The only match (like ``QuerySet.get()``): DoesNotExist or MultipleObjectsReturned otherwise."""
+        found = self[0:2]
+        if not found:
+            raise ItemVersion.DoesNotExist(_("没有符合条件的事项。"))
+        if len(found) > 1:
+            raise ItemVersion.MultipleObjectsReturned(_("符合条件的事项不止一项。"))
+        return found[0]
+
+    @property
+    def suggestion(self) -> str | None:
+        """您是不是要找: a known word close to what was typed (the whole query, else a word that was not
+        found), when nothing or not everything was found."""
+        if self._suggestion is False:
+            self._suggestion = None
+            if self.plan is not None and (self.plan.ignored or self.count() == 0):
+                for attempt in dict.fromkeys([self.plan.query, *self.plan.ignored]):
+                    self._suggestion = suggest(attempt)
+                    if self._suggestion:
+                        break
+        return self._suggestion
+
+
+def search_items(filters: SearchFilters | None = None, **kwargs: Any) -> SearchResults:
+    """Current versions matching every word of ``q`` and every filter: by relevance (words in the name
+    count most, then keywords, department and theme, then conditions) and popularity; without ``q``, by
+    name. Pass a ``SearchFilters`` or its fields as keyword arguments."""
+    f = filters or SearchFilters(**kwargs)
+    return SearchResults(f, plan_query(f.q) if f.q.strip() else None)
+
+
+def suggest(query: str) -> str | None:
+    """The vocabulary word nearest to ``query`` by pinyin (homophones first, then edit distance), looked
+    up through the pinyin and word indexes among words that begin alike, or None."""
+    target = text.clean(query)
+    if not target:
+        return None
+    spelled = text.pinyin(target)[0] if text.has_han(target) else target
+    homophones = SearchWord.objects.filter(pinyin=spelled).exclude(word=target).values_list("word", flat=True)
+    best = min(homophones[:20], key=lambda w: (len(w), w), default=None)
+    if best:
+        return best
+    nearby = Q(pinyin__prefix=spelled[:2])
+    if text.has_han(target):
+        nearby |= Q(word__prefix=target[0])
+    candidates = SearchWord.objects.filter(nearby).exclude(word=target).values_list("word", "pinyin")
+    limit = max(1, len(spelled) // 4)
+    scored = []
+    for word, full in candidates[:MAX_SUGGESTION_CANDIDATES]:
+        distance = Levenshtein.distance(full, spelled, score_cutoff=limit)
+        if distance <= limit:
+            scored.append((distance, abs(len(full) - len(spelled)), len(word), word))
+    return min(scored)[3] if scored else None
 
 
 def paginate(qs: QuerySet, page: Any = 1, per_page: int = 20) -> Page:

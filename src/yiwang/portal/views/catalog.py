@@ -3,13 +3,14 @@ selectors (reads only) and turn business errors into a page with the message."""
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from yiwang.catalog import guide, selectors
+from yiwang.catalog import guide, selectors, services
 from yiwang.catalog.models import Handling, ItemType, ItemVersion, OnlineDepth, Theme
 from yiwang.catalog.services import can_manage_catalog
 from yiwang.core.errors import InvalidInput, NotFound
@@ -27,14 +28,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _filter_choices() -> dict:
-    in_catalog = selectors.current_versions()
+    # one indexed EXISTS per department / region, not a join over every item of the province
+    in_force = ItemVersion.objects.filter(ItemVersion.in_force())
     return {
         "themes": Theme.choices,
         "item_types": ItemType.choices,
         "handlings": Handling.choices,
         "depths": OnlineDepth.choices,
-        "departments": Department.objects.filter(items__versions__in=in_catalog).distinct().order_by("name"),
-        "regions": Region.objects.filter(items__versions__in=in_catalog).distinct().order_by("code"),
+        "departments": Department.objects.filter(
+            Exists(in_force.filter(item__department=OuterRef("pk")))
+        ).order_by("name"),
+        "regions": Region.objects.filter(Exists(in_force.filter(item__region=OuterRef("pk")))).order_by("code"),
     }
 
 
@@ -49,11 +53,17 @@ def search(request: HttpRequest) -> HttpResponse:
     page = selectors.paginate(results, request.GET.get("page", 1), PER_PAGE)
     query = request.GET.copy()
     query.pop("page", None)
+    suggestion = results.suggestion
+    suggestion_query = query.copy()
+    suggestion_query["q"] = suggestion or ""
     context = {
         "filters": filters,
         "page": page,
         "error": error,
         "querystring": query.urlencode(),
+        "suggestion": suggestion,
+        "suggestion_querystring": suggestion_query.urlencode(),
+        "ignored": results.ignored,
         "audience": {"person": "个人", "organisation": "法人"}.get(filters.service_object or "", ""),
         **_filter_choices(),
     }
@@ -78,6 +88,8 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound as exc:
         return _not_found(request, exc)
     current = version.item.current_version
+    if not request.GET.get("version"):
+        services.record_view(version.item)  # popularity for search ranking
     context = {
         "version": version,
         "item": version.item,

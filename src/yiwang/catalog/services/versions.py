@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, Forbidden, InvalidInput
+from yiwang.core.errors import Conflict, InvalidInput
 from yiwang.core.ids import normalize, validate_uscc
 from yiwang.identity.models import Department, Region, StaffRole
 
-from .forms_schema import validate_schema
-from .models import (
+from ..forms_schema import validate_schema
+from ..models import (
     ExerciseLevel,
     ItemVersion,
     MaterialRequirement,
@@ -37,8 +37,9 @@ from .models import (
     ServiceItem,
     Stage,
 )
+from . import search
+from .access import ROLE, check_actor
 
-ROLE = StaffRole.Role.CATALOG_MANAGER.value
 BASE_CODE_RE = re.compile(r"^[0-9A-Z]{12}$")
 LICENCE_TYPE_CODE_RE = re.compile(r"^[0-9A-Z]{21}$")
 STAGE_ROLES = (
@@ -71,23 +72,6 @@ STAGE_FIELDS = ("order", "name", "kind", "role", "department", "time_share", "pa
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def can_manage_catalog(user: Any) -> bool:
-    """Administrators, catalog managers (事项管理员) and staff granted the admin permission."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser or user.has_perm("catalog.change_itemversion"):
-        return True
-    return user.staff_roles.filter(role__in=[ROLE, StaffRole.Role.ADMINISTRATOR]).exists()
-
-
-def check_actor(actor: Any) -> None:
-    """A user must be a catalog manager; ``None`` or a string names the system (commands, demo)."""
-    if actor is None or isinstance(actor, str):
-        return
-    if not can_manage_catalog(actor):
-        raise Forbidden(_("只有事项管理员可以维护事项目录。"))
 
 
 def implementation_code(credit_code: str, exercise_level: str, base_code: str) -> str:
@@ -490,6 +474,20 @@ def publish(version: ItemVersion, *, actor: Any = None, effective_from: dt.date 
     fresh.effective_from = effective
     fresh.published_at = timezone.now()
     fresh.save()
+    # the version in force until now hands over on the new one's first day
+    previous = (
+        item.versions.select_for_update()
+        .filter(status=ItemVersion.Status.PUBLISHED, valid_until__isnull=True)
+        .exclude(pk=fresh.pk)
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+    if previous is not None:
+        previous.valid_until = effective
+        previous.save(update_fields=["valid_until", "updated_at"])
+    search.index_version(fresh)
+    if previous is not None and effective <= today:
+        search.unindex_version([previous])
     audit.record(
         item,
         "catalog.version.published",
@@ -512,7 +510,7 @@ def retire(version: ItemVersion, *, actor: Any = None) -> ItemVersion:
             % {"n": fresh.number, "s": fresh.get_status_display()}
         )
     now = timezone.now()
-    retired = []
+    retired, retired_ids = [], []
     earlier = item.versions.select_for_update().filter(
         status=ItemVersion.Status.PUBLISHED, effective_from__lte=fresh.effective_from, number__lte=fresh.number
     )
@@ -521,6 +519,8 @@ def retire(version: ItemVersion, *, actor: Any = None) -> ItemVersion:
         v.retired_at = now
         v.save()
         retired.append(v.number)
+        retired_ids.append(v.pk)
+    search.unindex_version(retired_ids)
     fresh.refresh_from_db()
     audit.record(item, "catalog.version.retired", actor=actor, role=ROLE, data={"versions": retired})
     return fresh

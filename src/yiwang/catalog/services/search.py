@@ -1,0 +1,217 @@
+"""The search index, kept in step with the catalog, synonyms, and the popularity counter.
+
+``publish`` indexes the new version (and drops the one it takes over from today); ``retire`` drops
+the versions it retires. Rows are written in bulk: one query for the terms of a version, one for its
+new vocabulary. ``rebuild_index`` (``yiwang reindex-catalog``) builds everything again from the
+versions in force or scheduled, set-based in batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from yiwang.core import audit
+from yiwang.core.errors import Conflict, InvalidInput
+
+from ..models import ItemVersion, SearchTerm, SearchWord, ServiceItem, Synonym
+from ..text import MAX_TERM, clean, pinyin, weighted_terms
+from .access import ROLE, check_actor
+
+SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "synonyms.json"
+BATCH = 2000
+
+
+def version_texts(version: ItemVersion) -> dict[str, list[str]]:
+    """The texts of a version by field weight (labels in Chinese whatever the request's language)."""
+    department = version.item.department
+    with translation.override("zh-hans"):
+        context = [department.name, department.short_name, version.get_theme_display()]
+    return {
+        "name": [version.name],
+        "keywords": [version.keywords, version.result_name],
+        "context": [text for text in context if text],
+        "conditions": [version.conditions],
+    }
+
+
+def _term_rows(versions: Iterable[ItemVersion]) -> tuple[list[SearchTerm], set[str]]:
+    rows: list[SearchTerm] = []
+    words: set[str] = set()
+    for version in versions:
+        terms = weighted_terms(version_texts(version))
+        region = version.item.region_id
+        rows.extend(SearchTerm(term=t, version_id=version.pk, weight=w, region_code=region) for t, w in terms.items())
+        words.update(terms)
+    return rows, words
+
+
+def _add_words(words: Iterable[str]) -> None:
+    """New vocabulary (words already known are left alone)."""
+    rows = []
+    for word in words:
+        full, initials = pinyin(word)
+        rows.append(SearchWord(word=word[:MAX_TERM], pinyin=full, initials=initials))
+    SearchWord.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+
+
+def _prune_words(words: Iterable[str]) -> None:
+    """Forget words that no indexed version uses any more (so that no suggestion leads nowhere)."""
+    words = list(words)
+    for start in range(0, len(words), BATCH):
+        chunk = words[start : start + BATCH]
+        used = SearchTerm.objects.filter(term__in=chunk).values("term")
+        SearchWord.objects.filter(word__in=chunk).exclude(word__in=used).delete()
+
+
+def index_version(version: ItemVersion) -> int:
+    """(Re)write the terms of one published version; returns the number of terms. Called by ``publish``
+    inside its transaction, so that a version is never in force without being searchable."""
+    version = ItemVersion.objects.select_related("item__department").get(pk=version.pk)
+    SearchTerm.objects.filter(version=version).delete()
+    rows, words = _term_rows([version])
+    SearchTerm.objects.bulk_create(rows, batch_size=BATCH)
+    _add_words(words)
+    return len(rows)
+
+
+def unindex_version(versions: Iterable[ItemVersion | int]) -> None:
+    """Drop the terms of versions that left the catalog (retired, or taken over by a newer one)."""
+    ids = [v if isinstance(v, int) else v.pk for v in versions]
+    terms = set(SearchTerm.objects.filter(version_id__in=ids).values_list("term", flat=True))
+    SearchTerm.objects.filter(version_id__in=ids).delete()
+    _prune_words(terms)
+
+
+def indexable_versions() -> Any:
+    """Published versions in force today or scheduled for later (not those already taken over)."""
+    today = timezone.localdate()
+    return ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=today)
+    )
+
+
+@transaction.atomic
+def rebuild_index(progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Build the whole index again from the catalog (after an import that bypassed the services, or an
+    upgrade of the word lists). One transaction: searches see the old index until it commits."""
+    SearchTerm.objects.all().delete()
+    SearchWord.objects.all().delete()
+    versions = indexable_versions().select_related("item__department").only(
+        "pk", "name", "keywords", "result_name", "conditions", "theme", "item_type",
+        "item__region_id", "item__department__name", "item__department__short_name",
+    )  # fmt: skip
+    done = terms = 0
+    words: set[str] = set()
+    batch: list[ItemVersion] = []
+    for version in versions.order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(version)
+        if len(batch) == BATCH:
+            terms += _write(batch, words)
+            done += len(batch)
+            batch = []
+            if progress:
+                progress(done)
+    if batch:
+        terms += _write(batch, words)
+        done += len(batch)
+    _add_words(words)
+    if progress:
+        progress(done)
+    return {"versions": done, "terms": terms, "words": len(words)}
+
+
+def _write(batch: list[ItemVersion], words: set[str]) -> int:
+    rows, batch_words = _term_rows(batch)
+    SearchTerm.objects.bulk_create(rows, batch_size=BATCH * 5)
+    words |= batch_words
+    return len(rows)
+
+
+def record_view(item: ServiceItem) -> None:
+    """Count one view of an item's guide: the popularity that ranks equally relevant results. One UPDATE,
+    no lock held: concurrent views add up in the database."""
+    ServiceItem.objects.filter(pk=item.pk).update(popularity=F("popularity") + 1)
+
+
+# --- synonyms ----------------------------------------------------------------------------------
+
+
+def _clean_synonym(phrase: str, words: str, *, exclude_pk: int | None = None) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    phrase_clean = clean(phrase)
+    if not phrase_clean:
+        errors["phrase"] = _("请填写「搜索词」（群众输入的说法，如：开饭店）。")
+    elif len((phrase or "").strip()) > MAX_TERM:
+        errors["phrase"] = _("「搜索词」不能超过%(n)d个字。") % {"n": MAX_TERM}
+    listed = Synonym(phrase=phrase_clean, words=words or "").word_list()
+    if not listed:
+        errors["words"] = _("请填写至少一个「同义词」（以空格或逗号分隔），且不能与搜索词相同。")
+    elif len(" ".join(listed)) > 200:
+        errors["words"] = _("「同义词」合计不能超过200个字。")
+    if not errors and Synonym.objects.filter(phrase=phrase_clean).exclude(pk=exclude_pk).exists():
+        errors["phrase"] = _("搜索词「%(p)s」已有同义词，请直接修改那一条。") % {"p": phrase_clean}
+    if errors:
+        raise InvalidInput(_("同义词有误：%(e)s") % {"e": "".join(errors.values())}, errors=errors)
+    return phrase_clean, " ".join(listed)
+
+
+def create_synonym(*, phrase: str, words: str, actor: Any = None) -> Synonym:
+    """A new synonym: the query ``phrase`` also finds items indexed under ``words``."""
+    check_actor(actor)
+    phrase, words = _clean_synonym(phrase, words)
+    try:
+        with transaction.atomic():
+            synonym = Synonym.objects.create(phrase=phrase, words=words)
+            audit.record(
+                synonym,
+                "catalog.synonym.created",
+                actor=actor,
+                role=ROLE,
+                data={"after": {"phrase": phrase, "words": words}},
+            )
+    except IntegrityError:  # created by someone else since the check
+        raise Conflict(_("搜索词「%(p)s」已有同义词，请直接修改那一条。") % {"p": phrase}, field="phrase") from None
+    return synonym
+
+
+@transaction.atomic
+def update_synonym(synonym: Synonym, *, phrase: str, words: str, actor: Any = None) -> Synonym:
+    check_actor(actor)
+    locked = Synonym.objects.select_for_update().get(pk=synonym.pk)
+    phrase, words = _clean_synonym(phrase, words, exclude_pk=locked.pk)
+    before = {"phrase": locked.phrase, "words": locked.words}
+    after = {"phrase": phrase, "words": words}
+    if before != after:
+        locked.phrase, locked.words = phrase, words
+        locked.save()
+        audit.record(locked, "catalog.synonym.updated", actor=actor, role=ROLE, data={"before": before, "after": after})
+    return locked
+
+
+@transaction.atomic
+def delete_synonym(synonym: Synonym, *, actor: Any = None) -> None:
+    check_actor(actor)
+    locked = Synonym.objects.select_for_update().get(pk=synonym.pk)
+    before = {"phrase": locked.phrase, "words": locked.words}
+    audit.record(locked, "catalog.synonym.deleted", actor=actor, role=ROLE, data={"before": before})
+    locked.delete()
+
+
+def seed_synonyms(actor: Any = "system", path: Path = SYNONYMS_FILE) -> int:
+    """Add the synonyms of the data file whose phrase is not defined yet; returns how many were added."""
+    entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    known = set(Synonym.objects.values_list("phrase", flat=True))
+    added = 0
+    for entry in entries:
+        if clean(entry["phrase"]) not in known:
+            create_synonym(phrase=entry["phrase"], words=entry["words"], actor=actor)
+            added += 1
+    return added
