@@ -154,26 +154,27 @@ def test_a_year_without_schedule_is_provisional_until_published(world, accepted,
             world.citizen_user, item=version.item, form_data=world.form, files={version.materials.get().pk: _pdf()}
         )
         case = services.accept_case(world.handler, case)
-        # 12-22 … 12-31 are 8 working days; 2027 has no official schedule: 1-1 (Fri) and 1-4 count as weekdays
-        assert case.due_date == D(2027, 1, 4)
+        # 12-22 … 12-31 are 8 working days; 2027 has no official schedule yet, but 1-1 (Fri) is 元旦 by law
+        assert case.due_date == D(2027, 1, 5)
         assert case.due_provisional is True
         with django_capture_on_commit_callbacks(execute=True):
             publish_schedule(
                 2027,
-                [ScheduleDay(D(2027, 1, 1), False, "元旦")],
+                # the schedule gives a bridge day the law does not know of
+                [ScheduleDay(D(2027, 1, 1), False, "元旦"), ScheduleDay(D(2027, 1, 4), False, "元旦")],
                 "国务院办公厅关于2027年部分节假日安排的通知",
             )
         case.refresh_from_db()
-        assert case.due_date == D(2027, 1, 5)
+        assert case.due_date == D(2027, 1, 6)
         assert case.due_provisional is False
         event = audit.history(case).get(action="due_recomputed")
-        assert event.data["due_before"] == "2027-01-04" and event.data["due_after"] == "2027-01-05"
+        assert event.data["due_before"] == "2027-01-05" and event.data["due_after"] == "2027-01-06"
 
 
 def test_acceptance_due_in_an_unpublished_year_is_provisional(world, submit):
     with freeze_time(at("2026-12-29")):
         case = submit()
-    assert case.acceptance_due == D(2027, 1, 5)  # 12-30, 12-31, 1-1, 1-4, 1-5
+    assert case.acceptance_due == D(2027, 1, 6)  # 12-30, 12-31, 1-4, 1-5, 1-6 (1-1 is 元旦 by law)
     assert case.acceptance_due_provisional is True
 
 

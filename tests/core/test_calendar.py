@@ -16,6 +16,7 @@ from yiwang.core.calendar import (
     is_official,
     is_workday,
     schedule_published,
+    statutory_holidays,
     working_days_between,
 )
 from yiwang.core.errors import InvalidInput
@@ -79,20 +80,84 @@ def test_zero_and_negative_counts():
     assert working_days_between(D(2026, 10, 12), D(2026, 10, 12)) == (0, False)
 
 
-def test_year_without_official_schedule_counts_weekdays_and_is_provisional():
-    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 4), True)
-    assert add_working_days(D(2027, 9, 30), 1) == WorkingDate(D(2027, 10, 1), True)  # a Friday, a holiday later
+def test_year_without_official_schedule_counts_weekdays_less_statutory_holidays_and_is_provisional():
+    # 2027-01-01 (元旦) is a Friday: 12-31, 1-4, 1-5
+    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 5), True)
+    assert add_working_days(D(2027, 9, 30), 1) == WorkingDate(D(2027, 10, 4), True)  # 国庆节 Friday 10-1
     assert working_days_between(D(2027, 3, 1), D(2027, 3, 8)) == (5, True)
     assert add_working_days(D(2026, 12, 1), 5).provisional is False
 
 
+def test_statutory_holidays_of_2027_by_the_2024_amendment():
+    days = {day.date: day.name for day in statutory_holidays(2027)}
+    assert days == {
+        D(2027, 1, 1): "元旦",
+        D(2027, 2, 5): "春节",  # 除夕
+        D(2027, 2, 6): "春节",  # 正月初一
+        D(2027, 2, 7): "春节",
+        D(2027, 2, 8): "春节",  # 正月初三
+        D(2027, 4, 5): "清明节",  # the solar term
+        D(2027, 5, 1): "劳动节",
+        D(2027, 5, 2): "劳动节",
+        D(2027, 6, 9): "端午节",  # 五月初五
+        D(2027, 9, 15): "中秋节",  # 八月十五
+        D(2027, 10, 1): "国庆节",
+        D(2027, 10, 2): "国庆节",
+        D(2027, 10, 3): "国庆节",
+    }
+    # weekdays among them stop the provisional clock; Saturday 2-6 and Sunday 2-7 are weekends anyway
+    assert [d for d in days if is_workday(d)] == []
+    assert working_days_between(D(2027, 2, 4), D(2027, 2, 10)) == (2, True)  # 2-9, 2-10
+    assert add_working_days(D(2027, 6, 8), 1) == WorkingDate(D(2027, 6, 10), True)
+    assert add_working_days(D(2027, 9, 14), 1) == WorkingDate(D(2027, 9, 16), True)
+
+
+def test_earlier_versions_of_the_rule():
+    assert [d.date for d in statutory_holidays(2024) if d.name == "春节"] == [
+        D(2024, 2, 10),
+        D(2024, 2, 11),
+        D(2024, 2, 12),
+    ]
+    assert [d.date for d in statutory_holidays(2024) if d.name == "劳动节"] == [D(2024, 5, 1)]
+    assert [d.date for d in statutory_holidays(2010) if d.name == "春节"] == [
+        D(2010, 2, 13),
+        D(2010, 2, 14),
+        D(2010, 2, 15),
+    ]
+    assert statutory_holidays(2020)[-3].name == "中秋节、国庆节"  # one day, 2020-10-01
+    assert {d.name for d in statutory_holidays(2005)} == {"元旦", "春节", "劳动节", "国庆节"}
+    assert statutory_holidays(1999) == ()
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_official_schedule_contains_every_statutory_holiday(year):
+    from chinese_calendar.constants import holidays
+
+    rule = statutory_holidays(year)
+    assert len(rule) == 13
+    assert [day.date for day in rule if day.date not in holidays] == []
+    weekdays = {day.date for day in rule if day.date.weekday() < 5}
+    assert (
+        set(CalendarDay.objects.filter(date__in=weekdays, is_workday=False).values_list("date", flat=True)) == weekdays
+    )
+
+
+def test_no_statutory_holiday_was_ever_a_working_day_in_an_official_schedule():
+    years = sorted(CalendarYear.objects.values_list("year", flat=True))
+    assert years[0] <= 2004 and years[-1] >= 2026
+    working = [day.date for year in years for day in statutory_holidays(year) if is_workday(day.date)]
+    assert working == []
+
+
 def test_publishing_2027_makes_due_dates_official_and_announces_the_year(published, django_capture_on_commit_callbacks):
-    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 4), True)
+    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 5), True)
+    assert add_working_days(D(2027, 10, 8), 1) == WorkingDate(D(2027, 10, 11), True)
     with django_capture_on_commit_callbacks(execute=True):
         publish_schedule(
             2027,
             [
                 ScheduleDay(D(2027, 1, 1), False, "元旦"),
+                ScheduleDay(D(2027, 1, 4), False, "元旦"),
                 ScheduleDay(D(2027, 10, 1), False, "国庆节"),
                 (D(2027, 10, 9), True, "国庆节调休上班"),
             ],
@@ -102,11 +167,12 @@ def test_publishing_2027_makes_due_dates_official_and_announces_the_year(publish
         assert published == []  # nothing announced before commit
     assert published == [2027]
     assert is_official(2027)
-    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 5), False)
+    assert add_working_days(D(2026, 12, 30), 3) == WorkingDate(D(2027, 1, 6), False)
+    assert add_working_days(D(2027, 10, 8), 1) == WorkingDate(D(2027, 10, 9), False)  # the make-up Saturday
     assert is_workday(D(2027, 10, 9)) and not is_workday(D(2027, 10, 1))
     event = audit.history(("core.calendaryear", 2027)).get()
     assert event.action == "schedule_published" and event.actor == "admin"
-    assert event.data["holidays"] == 2 and event.data["workdays"] == 1
+    assert event.data["holidays"] == 3 and event.data["workdays"] == 1
 
 
 def test_republishing_replaces_the_days_and_records_what_changed(published, django_capture_on_commit_callbacks):
@@ -167,6 +233,30 @@ def test_add_working_days_and_working_days_between_are_inverse(start, n):
         # the earliest such day: one day earlier, one working day is still missing
         assert working_days_between(start, result.date - dt.timedelta(days=1))[0] == n - 1
         assert result.provisional == (result.date.year >= 2027)
+        assert result.date not in statutory_dates(result.date.year)
+
+
+def statutory_dates(year: int) -> set[dt.date]:
+    return {day.date for day in statutory_holidays(year)}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    year=st.integers(min_value=2027, max_value=2099),
+    start=st.dates(min_value=D(2026, 12, 1), max_value=D(2099, 12, 31)),
+)
+def test_no_statutory_holiday_of_a_provisional_year_is_a_working_day(year, start):
+    holidays = statutory_holidays(year)
+    names = [name for day in holidays for name in day.name.split("、")]  # 中秋 may fall on 10-01: one day
+    assert len(names) == 13
+    assert set(names) == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    assert not any(is_workday(day.date) for day in holidays)
+    # no count of working days from any start ever lands on one, and each is skipped
+    for n in (1, 5, 20):
+        assert add_working_days(start, n).date not in statutory_dates(add_working_days(start, n).date.year)
+    for day in holidays:
+        before = day.date - dt.timedelta(days=1)
+        assert working_days_between(before, day.date) == (0, True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2,14 +2,17 @@
 
 Days default to Monday–Friday; ``CalendarDay`` rows record the exceptions of an official schedule
 (holidays on weekdays, make-up workdays at weekends). A year without a ``CalendarYear`` row has no
-official schedule yet: weekdays count and every result touching it is marked provisional, to be
-recomputed when the schedule is entered (see ``schedule_published``).
+official schedule yet: weekdays count except the statutory holidays that the law itself fixes
+(``statutory_holidays``), and every result touching such a year is marked provisional, to be
+recomputed when the schedule is entered (see ``schedule_published``): only the State Council's
+调休 make-up workdays and the 补假 for holidays falling on a weekend remain unknown until then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from threading import Lock
 
 from django.db.models import Count, Max
@@ -73,11 +76,84 @@ def _calendar_changed(sender, **kwargs) -> None:
     invalidate()
 
 
+# 全国年节及纪念日放假办法: the days off for every citizen, by the version in force in a year (days
+# for part of the citizens, such as 妇女节, do not stop an administrative clock). A holiday is
+# (name, kind, days): solar (month, day), lunar (month, day) with EVE for 除夕, or solar terms.
+SOLAR, LUNAR, TERM = "solar", "lunar", "term"
+EVE = (12, 0)  # 除夕: the last day of the twelfth lunar month, 29th or 30th
+_NEW_YEAR = ("元旦", SOLAR, ((1, 1),))
+_QINGMING = ("清明节", TERM, ("清明",))
+_DRAGON_BOAT = ("端午节", LUNAR, ((5, 5),))
+_MID_AUTUMN = ("中秋节", LUNAR, ((8, 15),))
+_NATIONAL_DAY = ("国庆节", SOLAR, ((10, 1), (10, 2), (10, 3)))
+_STATUTORY_RULES: tuple[tuple[int, tuple], ...] = (  # (first year in force, holidays)
+    # 1999 amendment (国务院令第270号)
+    (2000, (_NEW_YEAR, ("春节", LUNAR, ((1, 1), (1, 2), (1, 3))), ("劳动节", SOLAR, ((5, 1), (5, 2), (5, 3))),
+            _NATIONAL_DAY)),
+    # 2007 amendment (国务院令第513号): 劳动节 one day; 除夕, 清明, 端午 and 中秋 become holidays
+    (2008, (_NEW_YEAR, ("春节", LUNAR, (EVE, (1, 1), (1, 2))), _QINGMING, ("劳动节", SOLAR, ((5, 1),)),
+            _DRAGON_BOAT, _MID_AUTUMN, _NATIONAL_DAY)),
+    # 2013 amendment (国务院令第644号): 春节 正月初一至初三 instead of 除夕至初二
+    (2014, (_NEW_YEAR, ("春节", LUNAR, ((1, 1), (1, 2), (1, 3))), _QINGMING, ("劳动节", SOLAR, ((5, 1),)),
+            _DRAGON_BOAT, _MID_AUTUMN, _NATIONAL_DAY)),
+    # 2024 amendment (国务院令第795号): 春节 除夕至初三, 劳动节 5月1日、2日
+    (2025, (_NEW_YEAR, ("春节", LUNAR, (EVE, (1, 1), (1, 2), (1, 3))), _QINGMING, ("劳动节", SOLAR, ((5, 1), (5, 2))),
+            _DRAGON_BOAT, _MID_AUTUMN, _NATIONAL_DAY)),
+)  # fmt: skip
+
+
+def _lunar_to_solar(year: int, month: int, day: int) -> dt.date:
+    from lunar_python import Lunar
+
+    if (month, day) == EVE:  # 除夕: the eve of the lunar new year that falls in ``year``
+        solar = Lunar.fromYmd(year, 1, 1).next(-1).getSolar()
+    else:
+        solar = Lunar.fromYmd(year, month, day).getSolar()
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def _solar_term(year: int, name: str) -> dt.date:
+    from lunar_python import Solar
+
+    solar = Solar.fromYmd(year, 6, 1).getLunar().getJieQiTable()[name]
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@lru_cache(maxsize=256)
+def statutory_holidays(year: int) -> tuple[ScheduleDay, ...]:
+    """The days off that the law fixes for ``year`` (weekends included), one per date in date order;
+    empty before 2000.
+
+    This is what any official schedule of the year must contain; it is counted for years whose
+    schedule is not published yet. Lunar dates and the solar term 清明 come from ``lunar-python``.
+    """
+    holidays = next((rules for first, rules in reversed(_STATUTORY_RULES) if year >= first), ())
+    names: dict[dt.date, list[str]] = {}
+    for name, kind, values in holidays:
+        for value in values:
+            if kind == LUNAR:
+                date = _lunar_to_solar(year, *value)
+            elif kind == TERM:
+                date = _solar_term(year, value)
+            else:
+                date = dt.date(year, *value)
+            names.setdefault(date, []).append(name)  # 中秋 can fall on 10-01 (2020): one day, both names
+    return tuple(ScheduleDay(date, False, "、".join(names[date])) for date in sorted(names))
+
+
+@lru_cache(maxsize=256)
+def _statutory_dates(year: int) -> frozenset[dt.date]:
+    return frozenset(day.date for day in statutory_holidays(year))
+
+
 def _is_workday(snapshot: dict, day: dt.date) -> bool:
     override = snapshot["days"].get(day)
     if override is not None:
         return override
-    return day.weekday() < 5
+    if day.weekday() >= 5:
+        return False
+    # without an official schedule, the law's own holidays still stop the clock
+    return day.year in snapshot["years"] or day not in _statutory_dates(day.year)
 
 
 def is_workday(day: dt.date) -> bool:

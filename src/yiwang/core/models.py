@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 class CalendarYear(models.Model):
     """A year whose official holiday schedule (国务院办公厅节假日安排) is known.
 
-    A year without a row counts plain weekdays, and every due date computed in it is provisional.
+    A year without a row counts weekdays less the statutory holidays, and every due date computed in it
+    is provisional.
     """
 
     year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
