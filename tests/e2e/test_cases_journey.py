@@ -52,7 +52,7 @@ def log_out(page) -> None:
 
 
 def staff_open(page, number: str) -> None:
-    page.get_by_role("link", name="工作台").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台").click()
     page.get_by_role("heading", level=1, name="工作台").wait_for()
     page.get_by_label("办件编号").fill(number)
     page.get_by_role("button", name="打开").click()
@@ -102,7 +102,7 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
 
     # 人社局: accept, then handler → reviewer → approver
     log_in(page, "rs_handler")
-    page.get_by_role("link", name="工作台").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台").click()
     page.locator("#queue-accept").get_by_text(number).wait_for()
     shots(page, "4-workbench")
     staff_open(page, number)
@@ -117,7 +117,7 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
     log_out(page)
 
     log_in(page, "rs_reviewer")
-    page.get_by_role("link", name="工作台").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台").click()
     page.locator("#queue-claim").get_by_text(number).wait_for()
     staff_open(page, number)
     act(page, "签收", "已签收。")
@@ -158,7 +158,7 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
     log_out(page)
 
     # anyone: progress by number + last four characters of the ID number
-    page.get_by_role("link", name="办件进度查询").click()
+    page.get_by_role("navigation", name="便民服务").get_by_role("link", name="办件进度查询").click()
     page.get_by_label("办件编号").fill(number)
     page.get_by_label("申请人证件号码后四位").fill(CITIZEN.id_number[-4:])
     page.get_by_role("button", name="查询").click()
@@ -172,7 +172,7 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
     applicant = demo_data().citizens[1]  # 李娜
     page.set_viewport_size({"width": 390, "height": 844})  # the desk also works on a small screen
     log_in(page, "window")
-    page.get_by_role("link", name="工作台").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台").click()
     page.get_by_role("link", name="综合窗口收件").click()
     page.get_by_label("申请人公民身份号码").fill(applicant.id_number)
     page.get_by_role("button", name="查找申请人").click()
