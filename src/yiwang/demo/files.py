@@ -214,7 +214,9 @@ class _Reader:
                 self.add(where, column.header, "应为列表（每条以「- 」开头）")
             return [] if raw is None else raw if isinstance(raw, list) else [raw]
         if column.kind == "text" and raw is not None and not isinstance(raw, str):
-            self.add(where, column.header, f"应为文本；由数字组成的代码请加引号，如 '{raw}'")
+            self.add(
+                where, column.header, "应为文本；由数字组成的代码请加英文单引号，如 '011700600000'，否则会被读成数字"
+            )
             return None
         try:
             return excel.parse_value(column, raw)
@@ -243,7 +245,7 @@ class _Reader:
 
     def ref(self, where: str, key: str, value: Any, known, what: str) -> None:
         if value not in (None, "") and value not in known:
-            self.add(where, key, f"{value} 不是{what}")
+            self.add(where, key, f"「{value}」不是{what}")
 
     def checked(self, where: str, key: str, check, value: Any) -> str:
         try:
@@ -352,7 +354,7 @@ def _read_items(r: _Reader, data: DemoData, common: dict[str, dict[str, Any]], n
         materials = []
         for n, entry in enumerate(row.materials, 1):
             if isinstance(entry, str):
-                r.ref(where, "申请材料", entry, common["materials"], "common.yaml 中的通用材料")
+                r.ref(where, "申请材料", entry, common["materials"], " common.yaml 中的通用材料")
                 materials.append(dict(common["materials"].get(entry, {})))
             else:
                 materials.append(r.entry(f"{where} 第{n}项材料", entry, MATERIAL, given_only=True))
@@ -364,12 +366,12 @@ def _read_items(r: _Reader, data: DemoData, common: dict[str, dict[str, Any]], n
                 "办理部门",
                 stage.get("department"),
                 data.departments,
-                "region.yaml 中部门的代号",
+                " region.yaml 中部门的代号",
             )
             stages.append({"department": None, **stage})
         form = _form(r, where, row.form, common["fields"])
         for key in row.departments:
-            r.ref(where, "实施机构", key, data.departments, "region.yaml 中部门的代号")
+            r.ref(where, "实施机构", key, data.departments, " region.yaml 中部门的代号")
             if key in data.departments:
                 fields = {**_version_fields(data, data.departments[key], vars(row)), "form_schema": form}
                 data.items.append(
@@ -390,7 +392,7 @@ def _form(r: _Reader, where: str, entries: list, common: dict[str, Any]) -> list
     form: list[dict[str, Any]] = []
     for n, entry in enumerate(entries, 1):
         if isinstance(entry, str):
-            r.ref(where, "申请表", entry, common, "common.yaml 中的通用字段")
+            r.ref(where, "申请表", entry, common, " common.yaml 中的通用字段")
             entry = common.get(entry, [])
         for spec in entry if isinstance(entry, list) else [entry]:
             if isinstance(spec, dict):
@@ -432,8 +434,8 @@ def _read_licences(r: _Reader, data: DemoData) -> None:
         data.licence_types.append(vars(spec))
     for where, held in r.rows(name, "", top.get("持有的证照"), HELD, "个持有的证照", "持证人"):
         r.ref(where, "证照类型代码", held.type_code, {t["code"] for t in data.licence_types}, "「证照类型」中的代码")
-        r.ref(where, "持证人", held.holder, {c.name for c in data.citizens}, "region.yaml「个人」中的姓名")
-        r.ref(where, "颁发机构", held.issuer, data.departments, "region.yaml 中部门的代号")
+        r.ref(where, "持证人", held.holder, {c.name for c in data.citizens}, " region.yaml「个人」中的姓名")
+        r.ref(where, "颁发机构", held.issuer, data.departments, " region.yaml 中部门的代号")
         if not isinstance(held.issue_date, dt.date):
             r.add(where, "颁发日期", "应为日期，如 2023-06-08")
         if not isinstance(held.data, dict):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -60,14 +61,14 @@ def published_moment() -> dt.datetime:
 
 
 @contextmanager
-def story_start():
+def story_start() -> Iterator[None]:
     """Every service and audit event reads the clock through django.utils.timezone.now."""
     with mock.patch("django.utils.timezone.now", return_value=published_moment()):
         yield
 
 
 @contextmanager
-def _named(where: str):
+def _named(where: str) -> Iterator[None]:
     """A service's refusal becomes a DemoDataError that names the file and entry it came from."""
     try:
         yield
