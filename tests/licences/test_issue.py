@@ -191,6 +191,6 @@ def test_only_the_holder_or_a_window_clerk_may_consent_to_a_use():
     with pytest.raises(Forbidden):
         services.record_use(licence, department=department, case_number="C-1", actor=staff(department))
     use = services.record_use(
-        licence, department=department, case_number="C-1", actor=staff(department), at_window=True
+        licence, department=department, case_number="C-1", actor=staff(department), holder_is_applicant=True
     )
     assert use.purpose == "办件 C-1"

@@ -38,7 +38,8 @@ from yiwang.identity.models import Department, LegalPerson, NaturalPerson
 
 from .models import HolderCodeType, ImportBatch, ImportRow, Licence, LicenceType
 from .seal import Sealer
-from .services import Holder, _summary, allocate_serials, build_licence, sealer_for
+from .services import Holder, allocate_serials, build_licence, sealer_for
+from .services.issuing import _summary
 
 CHUNK_SIZE = 500
 REQUIRED = ("证照类型代码", "证照编号", "持证主体", "持证主体代码", "颁发机构代码", "颁发日期")

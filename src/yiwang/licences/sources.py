@@ -74,6 +74,6 @@ class LicenceSource:
             case_number=case.number or "",
             material_name=material.name,
             actor=actor,
-            at_window=True,
+            holder_is_applicant=True,
         )
         return licence_summary(use.licence)
