@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from yiwang.core.errors import YiwangError
 
 from . import excel, services
-from .models import ExerciseLevel, ItemVersion, MaterialRequirement, ServiceItem, Stage
+from .models import ExerciseLevel, ItemVersion, MaterialRequirement, ServiceItem, Stage, Synonym
 
 # --- items -------------------------------------------------------------------------------------
 
@@ -461,3 +461,59 @@ class ItemVersionAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = self.has_publish_permission(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# --- synonyms ----------------------------------------------------------------------------------
+
+
+class SynonymForm(forms.ModelForm):
+    class Meta:
+        model = Synonym
+        fields = ["phrase", "words"]
+
+    def _post_clean(self):
+        # the service cleans and validates (and names the field); see SynonymAdmin.save_model
+        pass
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.check_synonym(data.get("phrase") or "", data.get("words") or "", exclude_pk=self.instance.pk)
+        except YiwangError as exc:
+            for name, message in (exc.errors or {}).items():
+                self.add_error(name if name in self.fields else None, message)
+        return data
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """同义词: what people type and the catalog's words for it; every change audited through the services."""
+
+    form = SynonymForm
+    list_display = ["phrase", "words", "updated_at"]
+    search_fields = ["phrase", "words"]
+
+    def has_module_permission(self, request) -> bool:
+        return services.can_manage_catalog(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return services.can_manage_catalog(request.user)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = services.update_synonym(obj, phrase=data["phrase"], words=data["words"], actor=request.user)
+        else:
+            saved = services.create_synonym(phrase=data["phrase"], words=data["words"], actor=request.user)
+        obj.pk, obj.phrase, obj.words = saved.pk, saved.phrase, saved.words
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.delete_synonym(obj, actor=request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a queryset delete would bypass the audit
+        return actions

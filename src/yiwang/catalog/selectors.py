@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 
@@ -40,6 +40,7 @@ from .models import (
 MAX_PAGE_SIZE = 100
 MAX_WORDS_PER_QUERY_WORD = 100  # a short pinyin prefix can spell many words: the most common few suffice
 MAX_SUGGESTION_CANDIDATES = 500
+MAX_QUERY = 100  # characters, as the search box sends
 
 # Filter values as they appear in URLs: 个人 / 法人 (or the codes person / organisation).
 SERVICE_OBJECT_FILTERS = {
@@ -181,24 +182,18 @@ def _lookup(conditions: dict[str, tuple[Q, list[str]]]) -> dict[str, list[str]]:
 def plan_query(query: str) -> QueryPlan:
     """Cut the query into words, add their synonyms and pinyin spellings, and keep the words the index
     knows. A word it does not know is split into smaller known words (监督管理 → 监督 + 管理) or ignored."""
+    query = query[:MAX_QUERY]
     plan = QueryPlan(query=query)
-    words = text.query_words(query)
-    if not words:
+    if not text.query_words(query):
         return plan
-    whole = text.clean(query)
-    phrases = {whole, *words, *(joined for _i, _j, joined in text.spans(words))}
-    synonyms = {s.phrase: s.word_list() for s in Synonym.objects.filter(phrase__in=phrases)}
-    if whole in synonyms:  # 开饭店 as a whole is what people say: one group, with its synonyms
-        tokens = [whole]
+    # what people say (开饭店, 开个小店) anywhere in the query stands for the catalog's words
+    synonyms = {s.phrase: s.word_list() for s in Synonym.objects.filter(phrase__in=text.substrings(query))}
+    phrases, rest = text.take_phrases(query, set(synonyms))
+    rest_words = [w for w in text.query_words(rest) if w not in phrases]
+    if phrases:  # beside a phrase, lone characters and stop words (我要, 开) are left out
+        tokens = phrases + [w for w in text.meaningful(rest_words) if w not in text.QUERY_STOPWORDS and len(w) >= 2]
     else:
-        # a run of words that is a synonym's phrase (我要 开 餐馆 → 开餐馆) stands for those words
-        slots: list[str | None] = list(words)
-        used: set[int] = set()
-        for start, end, joined in text.spans(words):
-            if joined in synonyms and used.isdisjoint(range(start, end)):
-                slots[start:end] = [joined] + [None] * (end - start - 1)
-                used.update(range(start, end))
-        tokens = text.meaningful([w for w in slots if w is not None])
+        tokens = text.meaningful(rest_words)
     found = _lookup({t: (_vocabulary_q(t, synonyms.get(t, [])), synonyms.get(t, [])) for t in tokens})
     unknown = [t for t in tokens if not found[t]]
     pieces = {t: text.parts(t) for t in unknown if text.has_han(t) and len(t) > 2}
@@ -273,11 +268,14 @@ class SearchResults:
         if self.filters.region:
             terms = terms.filter(region_code__in=_region_codes(self.filters.region))
         ranked = terms.values("version_id").annotate(score=Sum("weight"))
-        if len(groups) > 1:  # every group must match: count the groups each version matched
-            group_of = Case(
-                *[When(term__in=group, then=Value(i)) for i, group in enumerate(groups)], output_field=IntegerField()
-            )
-            ranked = ranked.annotate(matched=Count(group_of, distinct=True)).filter(matched=len(groups))
+        if len(groups) > 1:  # every group must match (a word may serve two groups: 开公司 also means 营业执照)
+            has = {
+                f"has_{i}": Max(
+                    Case(When(term__in=group, then=Value(1)), default=Value(0), output_field=IntegerField())
+                )
+                for i, group in enumerate(groups)
+            }
+            ranked = ranked.annotate(**has).filter(**{name: 1 for name in has})
         return ranked
 
     @property

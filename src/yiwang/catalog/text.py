@@ -176,13 +176,29 @@ def meaningful(words: list[str]) -> list[str]:
     return kept or unique
 
 
-def spans(words: list[str], longest: int = 4) -> list[tuple[int, int, str]]:
-    """Runs of up to ``longest`` adjacent words joined (我要 开 餐馆 → 开餐馆 …), longest first: the
-    phrases a synonym may stand for."""
-    found = []
-    for size in range(min(longest, len(words)), 1, -1):
-        found.extend((i, i + size, "".join(words[i : i + size])) for i in range(len(words) - size + 1))
+def substrings(query: str, longest: int = 12) -> set[str]:
+    """Every run of two to ``longest`` characters of the query's parts: the phrases a synonym may stand
+    for, wherever the segmentation happens to cut (我想开个小店 is cut 我 / 想开 / 个 / 小店)."""
+    found = set()
+    for part in _SEPARATORS.split(normalize(query)):
+        chars = clean(part)
+        for size in range(2, min(longest, len(chars)) + 1):
+            found.update(chars[i : i + size] for i in range(len(chars) - size + 1))
     return found
+
+
+def take_phrases(query: str, phrases: set[str]) -> tuple[list[str], str]:
+    """The known ``phrases`` found in the query (longest first, not overlapping) and the rest of the
+    query, with a blank where each phrase was."""
+    taken: list[str] = []
+    parts = [clean(part) for part in _SEPARATORS.split(normalize(query))]
+    for phrase in sorted(phrases, key=len, reverse=True):
+        for index, part in enumerate(parts):
+            if phrase in part:
+                parts[index] = part.replace(phrase, " ")
+                if phrase not in taken:
+                    taken.append(phrase)
+    return taken, " ".join(parts)
 
 
 def parts(word: str) -> list[str]:

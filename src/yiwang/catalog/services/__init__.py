@@ -7,6 +7,7 @@
 
 from .access import ROLE, can_manage_catalog, check_actor
 from .search import (
+    check_synonym,
     create_synonym,
     delete_synonym,
     index_version,
@@ -49,6 +50,7 @@ __all__ = [
     "can_manage_catalog",
     "check_actor",
     "check_consistency",
+    "check_synonym",
     "completeness_errors",
     "create_draft",
     "create_item",

@@ -144,7 +144,8 @@ def record_view(item: ServiceItem) -> None:
 # --- synonyms ----------------------------------------------------------------------------------
 
 
-def _clean_synonym(phrase: str, words: str, *, exclude_pk: int | None = None) -> tuple[str, str]:
+def check_synonym(phrase: str, words: str, *, exclude_pk: int | None = None) -> tuple[str, str]:
+    """The phrase and words as stored (cleaned), or InvalidInput naming each wrong field."""
     errors: dict[str, str] = {}
     phrase_clean = clean(phrase)
     if not phrase_clean:
@@ -166,7 +167,7 @@ def _clean_synonym(phrase: str, words: str, *, exclude_pk: int | None = None) ->
 def create_synonym(*, phrase: str, words: str, actor: Any = None) -> Synonym:
     """A new synonym: the query ``phrase`` also finds items indexed under ``words``."""
     check_actor(actor)
-    phrase, words = _clean_synonym(phrase, words)
+    phrase, words = check_synonym(phrase, words)
     try:
         with transaction.atomic():
             synonym = Synonym.objects.create(phrase=phrase, words=words)
@@ -186,7 +187,7 @@ def create_synonym(*, phrase: str, words: str, actor: Any = None) -> Synonym:
 def update_synonym(synonym: Synonym, *, phrase: str, words: str, actor: Any = None) -> Synonym:
     check_actor(actor)
     locked = Synonym.objects.select_for_update().get(pk=synonym.pk)
-    phrase, words = _clean_synonym(phrase, words, exclude_pk=locked.pk)
+    phrase, words = check_synonym(phrase, words, exclude_pk=locked.pk)
     before = {"phrase": locked.phrase, "words": locked.words}
     after = {"phrase": phrase, "words": words}
     if before != after:
