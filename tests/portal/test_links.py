@@ -44,3 +44,23 @@ def test_offline_guide_on_the_verify_page_has_the_documented_commands(client):
     assert len(commands) == 6
     for command in commands:
         assert command in page, command
+
+
+def test_the_guide_offers_each_role_the_way_it_may_take(client, world):
+    """Citizens apply online; a window clerk takes the item in at the window; other staff are offered
+    no link that would answer 403 (staff accounts do not apply as persons)."""
+    guide = f"/items/{world.item.code}/"
+    apply, window = f"/items/{world.item.code}/apply/", f"/window/items/{world.item.code}/"
+
+    client.force_login(world.user)
+    page = client.get(guide).content.decode()
+    assert f'href="{apply}"' in page and f'href="{window}"' not in page
+
+    client.force_login(world.handler)
+    page = client.get(guide).content.decode()
+    assert f'href="{apply}"' not in page and f'href="{window}"' not in page
+
+    client.force_login(world.market_clerk)
+    page = client.get(guide).content.decode()
+    assert f'href="{apply}"' not in page and f'href="{window}"' in page
+    assert client.get(window, follow=True).status_code == 200

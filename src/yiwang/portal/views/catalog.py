@@ -14,6 +14,7 @@ from yiwang.catalog import guide, selectors, services
 from yiwang.catalog.models import Handling, ItemType, ItemVersion, OnlineDepth, Theme
 from yiwang.catalog.services import can_manage_catalog
 from yiwang.core.errors import InvalidInput, NotFound
+from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Department, Region
 
 PER_PAGE = 10
@@ -99,6 +100,8 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         "materials": guide.materials(version),
         "stages": guide.stages(version),
         "zero_visit": guide.is_zero_visit(version),
+        # staff do not apply as persons: a window clerk takes the item in at the window instead
+        "staff_roles": identity_selectors.roles_of(request.user),
     }
     return render(request, "portal/catalog/guide.html", context)
 
