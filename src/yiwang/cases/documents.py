@@ -27,6 +27,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from yiwang.core import keys
 from yiwang.core.pdf import cjk_font, styles
 from yiwang.core.sm import sm3_hex
+from yiwang.core.text import clause
 
 from .models import Case, CaseDocument, ClockPause, CorrectionRequest
 
@@ -179,7 +180,7 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
 
 def _problem_line(item: dict) -> str:
     subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("申请表")
-    return f"{subject}：{item.get('problem', '')}"
+    return f"{subject}：{clause(item.get('problem'))}"
 
 
 def render_special_procedure(case: Case, pause: ClockPause) -> tuple[str, bytes]:
