@@ -66,6 +66,7 @@ class LicenceOut(serializers.Serializer):
     data = serializers.DictField()
     case_number = serializers.CharField()
     key_id = serializers.CharField()
+    signed_at = serializers.DateTimeField(help_text="签发时间（北京时间，+08:00）")
     payload_sm3 = serializers.CharField()
     access = serializers.CharField(allow_null=True)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from yiwang.core.timefmt import local_iso, local_text
+
 from .models import Licence
 from .selectors import Access
 from .services import effective_status
@@ -28,6 +30,7 @@ def metadata_rows(licence: Licence, access: Access | None) -> list[tuple[str, st
         (_("持证主体代码"), f"{holder_code_for(licence, access)}（{licence.get_holder_code_type_display()}）"),
         (_("颁发机构"), f"{licence.issuer_name}（{licence.issuer_code}）"),
         (_("颁发日期"), licence.issue_date.isoformat()),
+        (_("签发时间"), local_text(licence.signed_at)),
         (_("有效期"), validity_text(licence.valid_from, licence.valid_until)),
         (_("管辖属地"), licence.region_code),
         (_("版本"), licence.version_code),
@@ -66,6 +69,7 @@ def licence_json(licence: Licence, access: Access | None) -> dict[str, Any]:
         "data": {label: value for label, value in data_rows(licence)},
         "case_number": licence.case_number,
         "key_id": licence.key_id,
+        "signed_at": local_iso(licence.signed_at),
         "payload_sm3": licence.payload_hash,
         "access": str(access) if access else None,
     }

@@ -8,7 +8,6 @@ attachment (an uncompressed EmbeddedFile stream), so the PDF alone is enough to 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import json
 import math
@@ -27,6 +26,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 
 from yiwang.core.pdf import cjk_font, styles
 from yiwang.core.sm import SIGNER_ID
+from yiwang.core.timefmt import local_text
 
 from .models import Licence
 from .verification import FILE_FORMAT, PDF_QR_TOKEN_TTL, make_qr_token
@@ -218,7 +218,7 @@ def licence_pdf(licence: Licence) -> bytes:
         _("扫码核验证照真伪与当前状态，或在核验页上传本 PDF / 附件 .ylic 文件。"),
         _("电子签名：SM2（SM3 摘要，签名者标识 %(id)s），密钥 %(k)s") % {"id": SIGNER_ID.decode(), "k": licence.key_id},
         _("签名原文 SM3：%(h)s") % {"h": licence.payload_hash},
-        _("签发时间：%(t)s（UTC）") % {"t": licence.signed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")},
+        _("签发时间：%(t)s（北京时间）") % {"t": local_text(licence.signed_at)},
     ]
     c.setFont(font, 7.5)
     for i, line in enumerate(small):
