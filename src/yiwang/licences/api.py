@@ -49,6 +49,7 @@ class LicenceOut(serializers.Serializer):
     identifier = serializers.CharField()
     name = serializers.CharField()
     type_code = serializers.CharField()
+    type_name = serializers.CharField()
     number = serializers.CharField()
     version = serializers.CharField()
     issuer = serializers.CharField()

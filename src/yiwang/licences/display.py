@@ -19,13 +19,19 @@ def holder_code_for(licence: Licence, access: Access | None) -> str:
     return licence.holder_code if access in (Access.HOLDER, Access.ISSUER) else licence.holder_masked
 
 
+def type_text(licence: Licence, access: Access | None) -> str:
+    """The licence type by its name; its 21-character code only for the issuer's staff, who need it."""
+    name = licence.licence_type.name if licence.licence_type_id else licence.name
+    return f"{name}（{licence.type_code}）" if access == Access.ISSUER else name
+
+
 def metadata_rows(licence: Licence, access: Access | None) -> list[tuple[str, str]]:
     """GB/T 36903 metadata, as (label, value)."""
     rows = [
         (_("证照名称"), licence.name),
         (_("证照编号"), licence.number),
         (_("证照标识"), licence.identifier),
-        (_("证照类型代码"), licence.type_code),
+        (_("证照类型"), type_text(licence, access)),
         (_("持证主体"), licence.holder_name),
         (_("持证主体代码"), f"{holder_code_for(licence, access)}（{licence.get_holder_code_type_display()}）"),
         (_("颁发机构"), f"{licence.issuer_name}（{licence.issuer_code}）"),
@@ -52,6 +58,7 @@ def licence_json(licence: Licence, access: Access | None) -> dict[str, Any]:
         "identifier": licence.identifier,
         "name": licence.name,
         "type_code": licence.type_code,
+        "type_name": licence.licence_type.name if licence.licence_type_id else licence.name,
         "number": licence.number,
         "version": licence.version_code,
         "issuer": licence.issuer_name,
