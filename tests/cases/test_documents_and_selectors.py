@@ -149,3 +149,65 @@ def test_window_clerk_sees_the_cases_they_took_in(world):
     assert case in selectors.acceptance_queue(world.other_clerk)
     # the applicant, who has an account, sees the window case as their own
     assert selectors.case_for_user(world.citizen_user, case.number) == case
+
+
+# --- what the notices say (read back from the PDF as a reader shows it) ----------------------
+
+
+def _immediate_window_case(world):
+    from catalog.factories import published_version
+
+    from yiwang.catalog.models import Handling
+
+    world.market.phone = "0762-3388123"
+    world.market.save()
+    version = published_version(
+        department=world.market, name="个体工商户名称预先核准", handling=Handling.IMMEDIATE, promised_days=0,
+        location="河源市行政服务中心综合受理窗口", consult_phone="",
+        materials=[{"name": "申请书", "formats": "pdf"}],
+    )  # fmt: skip
+    material = version.materials.get()
+    return services.start_window_case(
+        world.clerk, item=version.item, id_number=world.citizen.id_number, form_data=world.form,
+        files={material.pk: files_for(world)[world.materials[0].pk]}, accept=True,
+    )  # fmt: skip
+
+
+def test_the_receipt_of_an_immediate_item_says_so_and_names_window_clerk_phone_and_seal(world):
+    from catalog.pdftools import page_text
+
+    case = _immediate_window_case(world)
+    text = page_text(read(case.documents.get(kind="receipt")))
+    assert "即办件，当场办结" in text and "0个工作日" not in text
+    assert "受理窗口河源市行政服务中心综合受理窗口" in text
+    assert "受理人窗口甲" in text and world.clerk.username not in text
+    assert "联系电话0762-3388123" in text
+    assert "电子印章" in text and "本文书由河源市市场监督管理局加盖电子印章" in text
+    assert case.documents.get(kind="receipt").key_id in text
+
+
+def test_a_promised_items_receipt_keeps_its_working_days(world, accepted):
+    from catalog.pdftools import page_text
+
+    text = page_text(read(accepted().documents.get(kind="receipt")))
+    assert f"{world.version.promised_days}个工作日" in text
+    assert "受理人承办人" in text and "办理地点" in text and "电子印章" in text
+
+
+def test_the_correction_notice_and_the_decision_carry_clerk_phone_and_seal(world, submit, accepted):
+    from catalog.pdftools import page_text
+
+    from .test_state_machine import through_stages
+
+    phone = f"联系电话{world.version.consult_phone}"  # the item's 咨询电话 comes before the department's
+    case = submit()
+    services.request_correction(
+        world.handler, case, items=[{"material": world.materials[0].pk, "problem": "缺少签名。"}]
+    )
+    notice = page_text(read(case.documents.get(kind="correction")))
+    assert "经办人承办人" in notice and phone in notice and "电子印章" in notice
+    assert "缺少签名" in notice and world.handler.username not in notice
+    decided = through_stages(world, accepted())
+    services.decide(world.approver, decided, approve=True)
+    decision = page_text(read(decided.documents.get(kind="decision")))
+    assert phone in decision and "本文书由河源市市场监督管理局加盖电子印章" in decision

@@ -33,3 +33,14 @@ def info_string(data: bytes, key: str) -> str:
 
 def embeds_cjk_font(data: bytes, font: str = "WenQuanYiZenHei") -> bool:
     return b"/FontFile2" in data and re.search(rb"/BaseFont /[A-Z]{6}\+" + font.encode(), data) is not None
+
+
+def page_text(data: bytes) -> str:
+    """The text a reader would show (every page, through the fonts' ToUnicode maps), whitespace removed
+    so that line breaks inside a wrapped table cell do not matter."""
+    import io
+
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return re.sub(r"\s+", "", text)

@@ -186,3 +186,17 @@ def test_an_unknown_item_is_not_found(client, world):
 def test_unknown_case_pages_are_not_found(client, world, ref):
     client.force_login(world.user)
     assert client.get(reverse("portal:case_detail", args=[ref])).status_code == 404
+
+
+def test_the_form_of_an_immediate_item_says_it_is_decided_on_the_spot(client, world):
+    from catalog.factories import published_version
+
+    from yiwang.catalog.models import Handling
+
+    version = published_version(
+        department=world.version.item.department, name="个体工商户名称预先核准", handling=Handling.IMMEDIATE,
+        promised_days=0, materials=[{"name": "申请书", "formats": "pdf"}],
+    )  # fmt: skip
+    client.force_login(world.user)
+    page = _text(client.get(reverse("portal:apply", args=[version.item.code])))
+    assert "当场办结" in page and "承诺0个工作日" not in page

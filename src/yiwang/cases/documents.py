@@ -22,11 +22,13 @@ from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from yiwang.catalog.models import Handling
 from yiwang.core import keys
-from yiwang.core.pdf import cjk_font, styles
+from yiwang.core.pdf import cjk_font, draw_seal, styles
 from yiwang.core.sm import sm3_hex
+from yiwang.core.text import clause
 
 from .models import Case, CaseDocument, ClockPause, CorrectionRequest
 
@@ -57,6 +59,25 @@ def _applicant_line(case: Case) -> str:
         return line
     person = case.applicant_person
     return f"{person.name}（证件号码 {person.masked_id}）"
+
+
+def staff_name(user) -> str:
+    """A staff member as documents name them: the person's name, never the login."""
+    return (getattr(user, "display_name", "") or "").strip() or _("工作人员")
+
+
+def is_immediate(case: Case) -> bool:
+    """即办件: decided on the spot; its promised limit of 0 working days is no limit to print."""
+    return case.version.handling == Handling.IMMEDIATE or not case.version.promised_days
+
+
+def _window_row(case: Case) -> tuple[str, str]:
+    place = case.version.location or case.department.name
+    return (_("受理窗口") if case.channel == "window" else _("办理地点"), place)
+
+
+def _phone_row(case: Case) -> tuple[str, str]:
+    return (_("联系电话"), case.version.consult_phone or case.department.phone or _("见办事指南"))
 
 
 def _facts(case: Case) -> list[tuple[str, str]]:
@@ -95,11 +116,20 @@ def _build(title: str, case: Case, body: list) -> bytes:
     )  # fmt: skip
     story = [Paragraph(_esc(case.department.name), st["Heading3"]), Paragraph(_esc(title), st["Title"]), Spacer(1, 4)]
     story += body
+    key = keys.active_key(case.department.credit_code)  # the key issue() signs with
     story += [
-        Spacer(1, 14),
+        Spacer(1, 10),
+        _Seal(case.department.name),
         Paragraph(_esc(case.department.name), st["Normal"]),
         Paragraph(_fmt_date(timezone.localdate()), st["Normal"]),
         Spacer(1, 10),
+        Paragraph(
+            _esc(
+                _("本文书由%(d)s加盖电子印章（SM2 电子签名，SM3 摘要，密钥 %(k)s），可在办件页面下载核验。")
+                % {"d": case.department.name, "k": key.key_id}
+            ),
+            st["Small"],
+        ),
         Paragraph(
             _esc(
                 _("进度查询：%(url)s 输入办件编号和申请人证件号码后四位。")
@@ -112,15 +142,32 @@ def _build(title: str, case: Case, body: list) -> bytes:
     return buffer.getvalue()
 
 
+class _Seal(Flowable):
+    """The department's seal mark, at the right above its name and the date (as on a paper notice)."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.width, self.height = 170 * mm, 34 * mm
+
+    def draw(self) -> None:
+        draw_seal(self.canv, self.width - 28 * mm, self.height / 2, self.name, _("电子印章"), radius=16 * mm)
+
+
 def render_receipt(case: Case) -> tuple[str, bytes]:
     st = styles()
+    if is_immediate(case):
+        limit, due = _("即办件，当场办结"), _("当场办结")
+    else:
+        limit = _("%(n)d 个工作日") % {"n": case.version.promised_days}
+        due = _fmt_date(case.due_date) + (_("（暂定，待节假日安排公布后确定）") if case.due_provisional else "")
     rows = _facts(case) + [
         (_("受理时间"), _fmt_date(case.accepted_at)),
-        (_("承诺办结时限"), _("%(n)d 个工作日") % {"n": case.version.promised_days}),
-        (
-            _("办结期限"),
-            _fmt_date(case.due_date) + (_("（暂定，待节假日安排公布后确定）") if case.due_provisional else ""),
-        ),
+        _window_row(case),
+        (_("受理人"), _("系统（视为受理）") if case.deemed_accepted else staff_name(case.accepted_by or case.clerk)),
+        _phone_row(case),
+        (_("承诺办结时限"), limit),
+        (_("办结期限"), due),
     ]
     materials = "；".join(
         f"{m.requirement.name}（{m.get_satisfied_by_display()}）"
@@ -162,8 +209,14 @@ def render_refusal(case: Case) -> tuple[str, bytes]:
 def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, bytes]:
     st = styles()
     rows = [(str(i), _problem_line(item)) for i, item in enumerate(correction.items, start=1)]
+    facts = _facts(case) + [
+        (_("告知时间"), _fmt_date(correction.requested_at)),
+        (_("经办人"), staff_name(correction.requested_by)),
+        _window_row(case),
+        _phone_row(case),
+    ]
     body = [
-        _table(_facts(case)),
+        _table(facts),
         Spacer(1, 8),
         Paragraph(_esc(_("经审查，您的申请需补正以下全部内容（一次性告知）：")), st["Normal"]),
         Spacer(1, 4),
@@ -179,7 +232,7 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
 
 def _problem_line(item: dict) -> str:
     subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("申请表")
-    return f"{subject}：{item.get('problem', '')}"
+    return f"{subject}：{clause(item.get('problem'))}"
 
 
 def render_special_procedure(case: Case, pause: ClockPause) -> tuple[str, bytes]:
@@ -217,6 +270,7 @@ def render_decision(case: Case) -> tuple[str, bytes]:
     rows = _facts(case) + [
         (_("受理时间"), _fmt_date(case.accepted_at)),
         (_("决定时间"), _fmt_date(case.decided_at)),
+        _phone_row(case),
     ]
     body = [_table(rows), Spacer(1, 8)]
     if approved:

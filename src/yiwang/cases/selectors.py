@@ -22,6 +22,7 @@ from yiwang.core import audit
 from yiwang.core.errors import NotFound
 from yiwang.core.ids import normalize
 from yiwang.identity.models import AgentAuthorization, Department, NaturalPerson, StaffRole
+from yiwang.identity.selectors import names_of_logins
 
 from .models import (
     OPEN_STATES,
@@ -246,9 +247,13 @@ def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]
         if audience in {"staff", "applicant"}:
             entry["note"] = event.data.get("note", "")
         if audience == "staff":
-            entry["actor"] = event.actor
+            entry["actor"] = event.actor  # the login, as recorded
             entry["role"] = event.actor_role
         out.append(entry)
+    if audience == "staff":  # people read names, not logins: one query for all actors
+        names = names_of_logins(e["actor"] for e in out)
+        for entry in out:
+            entry["actor_name"] = names.get(entry["actor"], "")
     return out
 
 

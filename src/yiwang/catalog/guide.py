@@ -108,9 +108,10 @@ def summary_rows(version: ItemVersion) -> list[tuple[str, str]]:
 
 def material_source(m: MaterialRequirement) -> tuple[str, bool]:
     if m.source == MaterialRequirement.Source.LICENCE:
-        return _("电子证照（证照类型 %(c)s）：已有证照的免提交") % {"c": m.source_ref}, True
+        # the material's own name says which licence; its type code is for officials (catalog admin)
+        return _("电子证照：已有证照的免提交"), True
     if m.source == MaterialRequirement.Source.SHARED_DATA:
-        return _("共享数据（%(c)s）：部门间调取，免提交") % {"c": m.source_ref}, True
+        return _("共享数据：部门间调取，免提交"), True
     if m.source == MaterialRequirement.Source.DEPARTMENT:
         return _("部门核发/生成：无需申请人提供"), True
     return _("申请人自备"), False

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User
 
@@ -60,3 +61,20 @@ def person_of(user: User) -> NaturalPerson | None:
     if not user or not user.is_authenticated:
         return None
     return NaturalPerson.objects.filter(user=user).first()
+
+
+def names_of_logins(usernames) -> dict[str, str]:
+    """Login name → the person's name, in one query, for pages that show who did something (audit
+    events record the login). A citizen's login is a phone or ID number: never shown, their name is;
+    ``system`` is the platform itself."""
+    wanted = {u for u in usernames if u}
+    found = {
+        username: (display_name or person_name or "")
+        for username, display_name, person_name in User.objects.filter(username__in=wanted).values_list(
+            "username", "display_name", "person__name"
+        )
+    }
+    out = {u: found.get(u) or _("未登记姓名的用户") for u in wanted}
+    if "system" in wanted and "system" not in found:
+        out["system"] = _("系统")
+    return out

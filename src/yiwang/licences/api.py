@@ -49,6 +49,7 @@ class LicenceOut(serializers.Serializer):
     identifier = serializers.CharField()
     name = serializers.CharField()
     type_code = serializers.CharField()
+    type_name = serializers.CharField()
     number = serializers.CharField()
     version = serializers.CharField()
     issuer = serializers.CharField()
@@ -66,6 +67,7 @@ class LicenceOut(serializers.Serializer):
     data = serializers.DictField()
     case_number = serializers.CharField()
     key_id = serializers.CharField()
+    signed_at = serializers.DateTimeField(help_text="签发时间（北京时间，+08:00）")
     payload_sm3 = serializers.CharField()
     access = serializers.CharField(allow_null=True)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from yiwang.core.timefmt import local_iso, local_text
+
 from .models import Licence
 from .selectors import Access
 from .services import effective_status
@@ -17,17 +19,24 @@ def holder_code_for(licence: Licence, access: Access | None) -> str:
     return licence.holder_code if access in (Access.HOLDER, Access.ISSUER) else licence.holder_masked
 
 
+def type_text(licence: Licence, access: Access | None) -> str:
+    """The licence type by its name; its 21-character code only for the issuer's staff, who need it."""
+    name = licence.licence_type.name if licence.licence_type_id else licence.name
+    return f"{name}（{licence.type_code}）" if access == Access.ISSUER else name
+
+
 def metadata_rows(licence: Licence, access: Access | None) -> list[tuple[str, str]]:
     """GB/T 36903 metadata, as (label, value)."""
     rows = [
         (_("证照名称"), licence.name),
         (_("证照编号"), licence.number),
         (_("证照标识"), licence.identifier),
-        (_("证照类型代码"), licence.type_code),
+        (_("证照类型"), type_text(licence, access)),
         (_("持证主体"), licence.holder_name),
         (_("持证主体代码"), f"{holder_code_for(licence, access)}（{licence.get_holder_code_type_display()}）"),
         (_("颁发机构"), f"{licence.issuer_name}（{licence.issuer_code}）"),
         (_("颁发日期"), licence.issue_date.isoformat()),
+        (_("签发时间"), local_text(licence.signed_at)),
         (_("有效期"), validity_text(licence.valid_from, licence.valid_until)),
         (_("管辖属地"), licence.region_code),
         (_("版本"), licence.version_code),
@@ -49,6 +58,7 @@ def licence_json(licence: Licence, access: Access | None) -> dict[str, Any]:
         "identifier": licence.identifier,
         "name": licence.name,
         "type_code": licence.type_code,
+        "type_name": licence.licence_type.name if licence.licence_type_id else licence.name,
         "number": licence.number,
         "version": licence.version_code,
         "issuer": licence.issuer_name,
@@ -66,6 +76,7 @@ def licence_json(licence: Licence, access: Access | None) -> dict[str, Any]:
         "data": {label: value for label, value in data_rows(licence)},
         "case_number": licence.case_number,
         "key_id": licence.key_id,
+        "signed_at": local_iso(licence.signed_at),
         "payload_sm3": licence.payload_hash,
         "access": str(access) if access else None,
     }

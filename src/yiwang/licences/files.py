@@ -8,10 +8,8 @@ attachment (an uncompressed EmbeddedFile stream), so the PDF alone is enough to 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import json
-import math
 
 import qrcode
 from django.conf import settings
@@ -25,13 +23,12 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObject
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from yiwang.core.pdf import cjk_font, styles
+from yiwang.core.pdf import SEAL_RED, cjk_font, draw_seal, styles
 from yiwang.core.sm import SIGNER_ID
+from yiwang.core.timefmt import local_text
 
 from .models import Licence
 from .verification import FILE_FORMAT, PDF_QR_TOKEN_TTL, make_qr_token
-
-SEAL_RED = colors.HexColor("#c8102e")
 
 
 def public_url(path: str) -> str:
@@ -118,38 +115,6 @@ def _embed(c: pdf_canvas.Canvas, name: str, content: bytes, mime: str) -> None:
     doc.Catalog.Names = doc.Reference(names)
 
 
-def _draw_seal(c: pdf_canvas.Canvas, cx: float, cy: float, text: str, font: str) -> None:
-    """The department's seal mark: red ring, its name along the arc, a star in the middle."""
-    r = 22 * mm
-    c.saveState()
-    c.setStrokeColor(SEAL_RED)
-    c.setFillColor(SEAL_RED)
-    c.setLineWidth(2.2)
-    c.circle(cx, cy, r, stroke=1, fill=0)
-    size = 11 if len(text) <= 14 else 9
-    c.setFont(font, size)
-    span = min(250.0, 18.0 * len(text))  # degrees of arc the name occupies, centred at the top
-    for i, ch in enumerate(text):
-        angle = 90 + span / 2 - (span * (i + 0.5) / len(text))
-        rad = math.radians(angle)
-        c.saveState()
-        c.translate(cx + (r - 5 * mm) * math.cos(rad), cy + (r - 5 * mm) * math.sin(rad))
-        c.rotate(angle - 90)
-        c.drawCentredString(0, -size / 3, ch)
-        c.restoreState()
-    star = c.beginPath()
-    for k in range(10):
-        rr = 7 * mm if k % 2 == 0 else 2.8 * mm
-        a = math.radians(90 + k * 36)
-        x, y = cx + rr * math.cos(a), cy + rr * math.sin(a)
-        star.moveTo(x, y) if k == 0 else star.lineTo(x, y)
-    star.close()
-    c.drawPath(star, stroke=0, fill=1)
-    c.setFont(font, 8)
-    c.drawCentredString(cx, cy - 13 * mm, _("电子证照专用章"))
-    c.restoreState()
-
-
 def licence_pdf(licence: Licence) -> bytes:
     """The licence as a printable A4 page: metadata, 照面信息, the seal mark, the QR code, the
     signature facts, and the .ylic file attached."""
@@ -210,7 +175,7 @@ def licence_pdf(licence: Licence) -> bytes:
 
     # seal and QR code at the foot
     base_y = 30 * mm
-    _draw_seal(c, width - 60 * mm, base_y + 34 * mm, licence.issuer_name, font)
+    draw_seal(c, width - 60 * mm, base_y + 34 * mm, licence.issuer_name, _("电子证照专用章"))
     token = make_qr_token(licence, ttl=PDF_QR_TOKEN_TTL)
     c.drawImage(ImageReader(io.BytesIO(qr_png(verify_url(licence, token), box_size=4))), 26 * mm, base_y + 12 * mm,
                 width=40 * mm, height=40 * mm)  # fmt: skip
@@ -218,7 +183,7 @@ def licence_pdf(licence: Licence) -> bytes:
         _("扫码核验证照真伪与当前状态，或在核验页上传本 PDF / 附件 .ylic 文件。"),
         _("电子签名：SM2（SM3 摘要，签名者标识 %(id)s），密钥 %(k)s") % {"id": SIGNER_ID.decode(), "k": licence.key_id},
         _("签名原文 SM3：%(h)s") % {"h": licence.payload_hash},
-        _("签发时间：%(t)s（UTC）") % {"t": licence.signed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")},
+        _("签发时间：%(t)s（北京时间）") % {"t": local_text(licence.signed_at)},
     ]
     c.setFont(font, 7.5)
     for i, line in enumerate(small):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.audit import history
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import blind_index, kek, sm3_hex, sm3_hmac
+from yiwang.core.timefmt import local_iso, local_text
 
 from .models import Licence
 from .seal import SPEC, differing_fields, identifier_problem, key_in_force, payload_of, verify_signature
@@ -62,7 +63,7 @@ class Verdict:
             "status": self.status,
             "status_label": self.status_label,
             "facts": self.facts,
-            "checked_at": timezone.now().isoformat(),
+            "checked_at": local_iso(timezone.now()),
         }
 
 
@@ -159,6 +160,7 @@ def public_facts(licence: Licence, *, show: set[str] = frozenset()) -> dict[str,
         _("证照标识"): licence.identifier,
         _("颁发机构"): licence.issuer_name,
         _("颁发日期"): licence.issue_date.isoformat(),
+        _("签发时间"): local_text(licence.signed_at),
         _("有效期"): validity_text(licence.valid_from, licence.valid_until),
     }
     if "holder" in show:
@@ -253,6 +255,7 @@ def verify_file(content: bytes) -> Verdict:
         _("证照编号"): signed.get("number"),
         _("证照标识"): signed.get("identifier"),
         _("颁发机构"): signed.get("issuer"),
+        _("签发时间"): local_text(_parse_utc(signed.get("signed_at"))),
     }
     key = _key(key_id)
     if key is None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core.errors import Conflict, InvalidInput
+from yiwang.core.text import join_clauses, sentence
 
 from .. import clock, documents
 from ..models import Case, CaseDocument, ClockPause, CorrectionRequest, PauseKind, Status, WarningLevel
@@ -66,9 +67,7 @@ def _accept(case: Case, user, role: str, written: list[str], *, deemed: bool) ->
         document={"kind": receipt.kind, "sm3": receipt.sm3},
         **({"basis": "《中华人民共和国行政许可法》第三十二条"} if deemed else {}),
     )
-    _notify_applicant(
-        case, _("办件已受理"), _("您申请的“%(item)s”已受理。%(note)s") % {"item": case.version.name, "note": note}
-    )
+    _notify_applicant(case, _("办件已受理"), _("您申请的“%(item)s”%(n)s") % {"item": case.version.name, "n": note})
 
 
 def accept_case(user, case: Case | int) -> Case:
@@ -132,7 +131,9 @@ def refuse_case(user, case: Case | int, *, reason: str) -> Case:
             document={"kind": notice.kind, "sm3": notice.sm3},
         )
         _notify_applicant(
-            case, _("办件不予受理"), _("您申请的“%(item)s”不予受理：%(r)s") % {"item": case.version.name, "r": reason}
+            case,
+            _("办件不予受理"),
+            _("您申请的“%(item)s”不予受理：%(r)s") % {"item": case.version.name, "r": sentence(reason)},
         )
         return case
 
@@ -217,7 +218,7 @@ def request_correction(user, case: Case | int, *, items: list[dict]) -> Correcti
         case.warning_level = WarningLevel.NONE
         case.save()
         notice = documents.issue(case, CaseDocument.Kind.CORRECTION, written=written, correction=correction)
-        summary = "；".join(documents._problem_line(p) for p in problems)
+        summary = join_clauses(documents._problem_line(p) for p in problems)
         _record(
             case,
             "correction_requested",

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from yiwang.catalog.models import Handling
 from yiwang.catalog.models import Stage as CatalogStage
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yiwang.core.text import clause
 from yiwang.identity.models import StaffRole
 
 from .. import clock, documents
@@ -268,7 +269,7 @@ def decide(user, case: Case | int, *, approve: bool, reason: str = "", task: Cas
             document={"kind": decision_doc.kind, "sm3": decision_doc.sm3},
             payment_order=order.number if order else None,
         )
-        outcome = _("准予办理") if approve else _("不予办理：%(r)s") % {"r": reason}
+        outcome = _("准予办理") if approve else _("不予办理：%(r)s") % {"r": clause(reason)}
         _notify_applicant(
             case, _("办件已作出决定"), _("您申请的“%(item)s”%(o)s。") % {"item": case.version.name, "o": outcome}
         )

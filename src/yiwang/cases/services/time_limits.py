@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.notify import notify
+from yiwang.core.text import clause
 from yiwang.identity.models import StaffRole
 
 from .. import clock, documents
@@ -87,7 +88,7 @@ def start_special_procedure(user, case: Case | int, *, kind: str, reason: str) -
         case.warning_level = WarningLevel.NONE
         case.save()
         notice = documents.issue(case, CaseDocument.Kind.SPECIAL_PROCEDURE, written=written, pause=pause)
-        note = f"{pause.get_kind_display()}：{reason}"
+        note = f"{pause.get_kind_display()}：{clause(reason)}"
         _record(
             case,
             "special_procedure_started",
@@ -103,7 +104,7 @@ def start_special_procedure(user, case: Case | int, *, kind: str, reason: str) -
             case,
             _("办件进入特别程序"),
             _("您申请的“%(item)s”进入特别程序（%(n)s），所需时间不计入办理时限。")
-            % {"item": case.version.name, "n": note},
+            % {"item": case.version.name, "n": clause(note)},
         )
         return pause
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.cases import selectors, services
 from yiwang.cases.models import Case, CaseMaterial, Status, WarningLevel
 from yiwang.core.errors import YiwangError
+from yiwang.licences.models import Licence
 
 PER_PAGE = 20
 
@@ -64,6 +65,8 @@ def _source_rows(data: dict) -> list[tuple[str, str]]:
     for key, value in (data or {}).items():
         if isinstance(value, dict):
             rows.extend((str(k), "" if v is None else str(v)) for k, v in value.items())
+        elif key == "status" and value in Licence.Status.values:  # the stored value, shown by its label
+            rows.append((str(SOURCE_LABELS[key]), str(Licence.Status(value).label)))
         else:
             rows.append((str(SOURCE_LABELS.get(key, key)), "" if value is None else str(value)))
     return rows

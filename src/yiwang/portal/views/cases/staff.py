@@ -240,6 +240,8 @@ def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, err
     timeline = selectors.timeline(case, audience="staff")
     for entry in timeline:
         entry["role_label"] = ROLE_LABELS.get(entry.get("role"), entry.get("role", ""))
+        if entry.get("role") in {"system", "payment_provider"}:  # not a person: its label is its name
+            entry["actor_name"], entry["role_label"] = entry["role_label"], ""
     tasks = list(case.tasks.select_related("department", "assignee"))
     for task in tasks:
         task.role_label = ROLE_LABELS.get(task.role, task.role)
