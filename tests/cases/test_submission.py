@@ -163,6 +163,52 @@ def test_organisation_case_needs_an_authorised_agent(world):
         )
 
 
+def test_submitting_a_draft_applies_the_organisation_with_the_checks_of_a_new_case(world):
+    draft = services.save_draft(world.agent.user, item=world.item, form_data=world.form, files=files_for(world))
+    assert draft.applicant_person == world.agent and draft.applicant_org is None
+    case = services.submit_case(world.agent.user, case=draft, applicant_org=world.company.uscc)
+    assert case.applicant_org == world.company and case.agent == world.agent
+    assert case.applicant_person is None and case.applicant_id_last4 == world.company.uscc[-4:]
+    # someone not entitled to act for the organisation is refused, and the draft stays as it was
+    other = services.save_draft(world.citizen_user, item=world.item, form_data=world.form, files=files_for(world))
+    with pytest.raises(Forbidden) as err:
+        services.submit_case(world.citizen_user, case=other, applicant_org=world.company.uscc)
+    assert err.value.field == "applicant_org"
+    other.refresh_from_db()
+    assert other.status == Status.DRAFT and other.applicant_org is None and other.applicant_person == world.citizen
+
+
+def test_submitting_a_draft_can_go_back_to_the_person_and_keeps_the_draft_s_choice_by_default(world):
+    draft = services.save_draft(
+        world.agent.user, item=world.item, applicant_org=world.company.uscc, form_data=world.form,
+        files=files_for(world),
+    )  # fmt: skip
+    kept = services.submit_case(world.agent.user, case=draft)
+    assert kept.applicant_org == world.company
+    second = services.save_draft(
+        world.agent.user, item=world.item, applicant_org=world.company.uscc, form_data=world.form,
+        files=files_for(world),
+    )  # fmt: skip
+    personal = services.submit_case(world.agent.user, case=second, applicant_org="")
+    assert personal.applicant_org is None and personal.applicant_person == world.agent and personal.agent is None
+
+
+def test_the_draft_submit_endpoint_takes_the_organisation(world, client):
+    draft = services.save_draft(world.agent.user, item=world.item, form_data=world.form, files=files_for(world))
+    client.force_login(world.agent.user)
+    url = f"/api/cases/drafts/{draft.pk}/submit/"
+    reply = client.post(url, {"applicant_org": world.company.uscc}, content_type="application/json")
+    assert reply.status_code == 201, reply.content
+    draft.refresh_from_db()
+    assert draft.status == Status.SUBMITTED and draft.applicant_org == world.company
+    client.force_login(world.citizen_user)
+    mine = services.save_draft(world.citizen_user, item=world.item, form_data=world.form, files=files_for(world))
+    reply = client.post(
+        f"/api/cases/drafts/{mine.pk}/submit/", {"applicant_org": world.company.uscc}, content_type="application/json"
+    )
+    assert reply.status_code == 403 and reply.json()["field"] == "applicant_org"
+
+
 def test_an_account_without_real_name_cannot_apply(world):
     from yiwang.identity.models import User
 

@@ -179,6 +179,7 @@ class DraftSubmit(APIView):
             form_data=_form_data(request.data),
             files=files,
             offers=offers,
+            applicant_org=data.get("applicant_org"),
             delivery_method=data.get("delivery_method"),
             delivery_address=data.get("delivery_address"),
             idempotency_key=key,

@@ -116,6 +116,21 @@ def _new_online_case(user, item, applicant_org) -> Case:
     )
 
 
+def _set_applicant(draft: Case, user, applicant_org: LegalPerson | str | None) -> None:
+    """Apply a draft's changed applicant (``None``: unchanged, ``""``: the person themself) with the checks
+    of a new application: a real-name person, entitled to act for the organisation, the item's service
+    object."""
+    if applicant_org is None:
+        return
+    person = selectors.person_of(user)
+    if person is None:
+        raise Forbidden(_("请先完成实名认证后再申报。"))
+    draft.applicant_org = acting_organisation(user, applicant_org)
+    draft.agent = person if draft.applicant_org else None
+    draft.applicant_person = None if draft.applicant_org else person
+    _check_service_object(draft.version, draft.applicant_org)
+
+
 def _own_draft(user, case: Case | int) -> Case:
     locked = _lock(case)
     if locked.status != Status.DRAFT or locked.submitted_by_id != getattr(user, "pk", None):
@@ -147,11 +162,7 @@ def save_draft(
         if case is not None:
             draft = _own_draft(user, case)
             before = Status.DRAFT
-            if applicant_org is not None:
-                draft.applicant_org = acting_organisation(user, applicant_org)
-                draft.agent = selectors.person_of(user) if draft.applicant_org else None
-                draft.applicant_person = None if draft.applicant_org else selectors.person_of(user)
-                _check_service_object(draft.version, draft.applicant_org)
+            _set_applicant(draft, user, applicant_org)
         elif item is not None:
             draft = _new_online_case(user, item, applicant_org)
             before = ""
@@ -268,6 +279,9 @@ def submit_case(
 ) -> Case:
     """Submit an online application: a new one for ``item``, or the user's draft ``case``.
 
+    ``applicant_org`` (credit code or LegalPerson) applies for an organisation the user may act for; for
+    a draft it replaces the draft's choice (``""``: the person themself, ``None``: keep the draft's).
+
     ``form_data`` (merged over the draft's) is validated against the version's form definition; every
     required material must be uploaded (checked by content) or satisfied by an offer — the offer's
     source records the holder's consent (``source.use``) inside this transaction. The case gets its
@@ -287,6 +301,7 @@ def submit_case(
             now = timezone.now()
             if case is not None:
                 target = _own_draft(user, case)
+                _set_applicant(target, user, applicant_org)
                 merged = {**target.form_data, **dict(form_data or {})}
             elif item is not None:
                 target = _new_online_case(user, item, applicant_org)

@@ -168,16 +168,12 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "offers": form.offers_data(),
                 **form.delivery(),
             }
-            chosen_org = form.applicant_org()
+            common["applicant_org"] = form.applicant_org()
             try:
                 if action == "submit":
-                    # submit_case(case=…) takes no applicant_org: a changed choice is saved to the draft first
-                    current_org = case.applicant_org.uscc if case.applicant_org_id else ""
-                    if case.status == Status.DRAFT and chosen_org is not None and chosen_org != current_org:
-                        services.save_draft(request.user, case=case.pk, applicant_org=chosen_org)
                     submitted = _submit_draft(request, case, form, common)
                     return redirect("portal:case_submitted", ref=submitted.number)
-                services.save_draft(request.user, case=case.pk, applicant_org=chosen_org, **common)
+                services.save_draft(request.user, case=case.pk, **common)
             except YiwangError as exc:
                 form.show_error(exc)
                 case.refresh_from_db()
