@@ -155,6 +155,20 @@ class DraftDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class DraftMaterial(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="草稿删除一份材料（已上传的文件或选用的电子证照/共享数据）",
+        description="幂等：该材料已不在草稿中时同样返回 204。",
+        responses={204: None},
+    )
+    def delete(self, request, draft_id: int, requirement_id: int):
+        services.remove_draft_material(request.user, _own_draft(request, draft_id), requirement_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class DraftSubmit(APIView):
     permission_classes = [IsAuthenticated]
 

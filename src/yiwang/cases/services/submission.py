@@ -1,4 +1,4 @@
-"""Applying: drafts (save, delete), the online submission, the window intake (综窗) of any item of
+"""Applying: drafts (save, drop a material, delete), the online submission, the window intake (综窗) of any item of
 any department, case numbers (办件编号) and idempotent retries.
 
 Locking contract: a draft is locked (``_lock``) before it is changed or submitted. The daily number
@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ItemVersion, OnlineDepth, ServiceItem, ServiceObject
+from yiwang.catalog.models import ItemVersion, MaterialRequirement, OnlineDepth, ServiceItem, ServiceObject
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yiwang.core.ids import validate_citizen_id, validate_uscc
@@ -30,7 +30,14 @@ from .. import clock, selectors
 from ..models import Case, CaseNumberSequence, Channel, DeliveryMethod, IdempotencyKey, Status
 from ._base import APPLICANT, Role, _lock, _record, _state_error, _writing
 from .intake import _accept
-from .materials import _check_complete, _put_materials, _use_offers, current_materials, validate_form
+from .materials import (
+    _check_complete,
+    _put_materials,
+    _replace_material,
+    _use_offers,
+    current_materials,
+    validate_form,
+)
 
 
 def allocate_number(code: str, day) -> str:
@@ -176,6 +183,37 @@ def save_draft(
         draft.save()
         _put_materials(draft, user, files, offers, written)
         _record(draft, "draft_saved", actor=user, role=APPLICANT, before=before)
+        return draft
+
+
+def remove_draft_material(user, case: Case | int, requirement: MaterialRequirement | int) -> Case:
+    """Drop what the user's draft carries for one material: the uploaded file (deleted on commit) or the
+    chosen offer of a licence / shared data (no consent was recorded yet: that happens at submission).
+
+    Idempotent: a material the draft does not carry (e.g. removed by an earlier click) changes nothing
+    and records nothing. A removal is audited like the other draft edits."""
+    with transaction.atomic():
+        draft = _own_draft(user, case)
+        req_id = getattr(requirement, "pk", requirement)
+        found = draft.version.materials.filter(pk=req_id).first() if str(req_id).isdigit() else None
+        if found is None:
+            raise NotFound(_("该事项没有编号为 %(k)s 的材料。") % {"k": req_id}, field="requirement")
+        material = draft.materials.filter(requirement=found, round=draft.submission_round).first()
+        if material is None:
+            return draft
+        _replace_material(draft, found, user)
+        draft.save(update_fields=["updated_at"])
+        _record(
+            draft,
+            "draft_material_removed",
+            actor=user,
+            role=APPLICANT,
+            before=Status.DRAFT,
+            requirement=found.pk,
+            material=found.name,
+            satisfied_by=material.satisfied_by,
+            reference=material.sm3 or material.source_reference,
+        )
         return draft
 
 

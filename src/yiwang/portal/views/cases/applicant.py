@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -181,6 +182,21 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("草稿已保存。"))
             return redirect("portal:draft", pk=case.pk)
     return _render_apply(request, case.version, form, draft=case, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def draft_remove_material(request: HttpRequest, pk: int, requirement: int) -> HttpResponse:
+    """删除 / 不再使用: drop one material of the draft (its upload, or the licence chosen for it)."""
+    case = selectors.drafts_for(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404(_("未找到该草稿。"))
+    try:
+        services.remove_draft_material(request.user, case.pk, requirement)
+    except YiwangError as exc:
+        return _error_page(request, exc)
+    messages.success(request, _("已从草稿中删除该材料。"))
+    return redirect(f"{reverse('portal:draft', args=[case.pk])}#material-row-{requirement}")
 
 
 def _applicant_case(request: HttpRequest, ref: str) -> Case:
