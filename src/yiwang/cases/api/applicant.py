@@ -17,6 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
 
@@ -233,9 +234,9 @@ class Offers(APIView):
         found = ServiceItem.objects.filter(code=item).first() or (
             ServiceItem.objects.filter(pk=int(item)).first() if item.isdigit() and len(item) < 12 else None
         )
-        version = found.current_version if found else None
-        if version is None:
-            raise NotFound(_("未找到该事项。"))
+        if found is None:
+            raise NotFound(_("未找到该事项。"), field="item")
+        version = catalog_selectors.online_version(found)
         org = None
         if request.query_params.get("applicant_org"):
             org = services.acting_organisation(request.user, request.query_params["applicant_org"])

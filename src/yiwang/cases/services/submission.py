@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ItemVersion, MaterialRequirement, OnlineDepth, ServiceItem, ServiceObject
+from yiwang.catalog import selectors as catalog_selectors
+from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, ServiceObject
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yiwang.core.ids import validate_citizen_id, validate_uscc
@@ -54,14 +55,18 @@ def allocate_number(code: str, day) -> str:
     return f"{code}{day:%Y%m%d}{counter.last:04d}"
 
 
-def _current_version(item: ServiceItem | int | str) -> ItemVersion:
+def _item(item: ServiceItem | int | str) -> ServiceItem:
     if not isinstance(item, ServiceItem):
         by_pk = isinstance(item, int) or (str(item).isdigit() and len(str(item)) < 12)
         lookup = {"pk": int(item)} if by_pk else {"code": str(item).strip()}
         item = ServiceItem.objects.filter(**lookup).first()
         if item is None:
             raise NotFound(_("未找到该事项。"))
-    version = item.current_version
+    return item
+
+
+def _current_version(item: ServiceItem | int | str) -> ItemVersion:
+    version = _item(item).current_version
     if version is None:
         raise Conflict(_("该事项暂无有效的实施清单，暂不能申报。"))
     return version
@@ -101,9 +106,7 @@ def _set_delivery(case: Case, method: str | None, address: str | None) -> None:
 
 
 def _new_online_case(user, item, applicant_org) -> Case:
-    version = _current_version(item)
-    if version.online_depth < OnlineDepth.PRE_REVIEW:
-        raise Conflict(_("该事项暂不支持网上申报，请到办事窗口办理。"))
+    version = catalog_selectors.online_version(_item(item))
     person = selectors.person_of(user)
     if person is None:
         raise Forbidden(_("请先完成实名认证后再申报。"))
@@ -138,12 +141,20 @@ def _set_applicant(draft: Case, user, applicant_org: LegalPerson | str | None) -
     _check_service_object(draft.version, draft.applicant_org)
 
 
-def _own_draft(user, case: Case | int) -> Case:
+def _own_draft(user, case: Case | int, *, editing: bool = False) -> Case:
+    """The user's draft, locked. ``editing`` (saving, submitting): its version must still take online
+    applications — a draft of a retired or superseded version can only be dropped or deleted."""
     locked = _lock(case)
     if locked.status != Status.DRAFT or locked.submitted_by_id != getattr(user, "pk", None):
         if locked.status == Status.DRAFT or not selectors.visible_cases(user).filter(pk=locked.pk).exists():
             raise NotFound(_("未找到该办件。"))
         raise _state_error(locked, _("修改"))
+    if editing and not catalog_selectors.can_apply_online(locked.version):
+        raise Conflict(
+            _(
+                "该草稿所依据的事项版本已不再受理网上申报（已停用、已被新版本取代或改为窗口办理），请删除草稿后重新申请。"
+            )
+        )
     return locked
 
 
@@ -167,7 +178,7 @@ def save_draft(
     """
     with _writing() as written:
         if case is not None:
-            draft = _own_draft(user, case)
+            draft = _own_draft(user, case, editing=True)
             before = Status.DRAFT
             _set_applicant(draft, user, applicant_org)
         elif item is not None:
@@ -338,7 +349,7 @@ def submit_case(
         with _writing() as written:
             now = timezone.now()
             if case is not None:
-                target = _own_draft(user, case)
+                target = _own_draft(user, case, editing=True)
                 _set_applicant(target, user, applicant_org)
                 merged = {**target.form_data, **dict(form_data or {})}
             elif item is not None:

@@ -96,6 +96,7 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         "item": version.item,
         "current": current,
         "is_current": current is not None and current.pk == version.pk,
+        "online_open": selectors.can_apply_online(version),
         "summary": guide.summary_rows(version),
         "materials": guide.materials(version),
         "stages": guide.stages(version),

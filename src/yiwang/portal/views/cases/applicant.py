@@ -44,6 +44,8 @@ def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResp
         "rows": form.bound_rows(),
         "draft": draft,
         "files_lost": request.method == "POST" and bool(request.FILES),
+        # a draft of a version that no longer takes online applications can only be deleted
+        "online_open": draft is None or catalog_selectors.can_apply_online(draft.version),
     }
     return render(request, "portal/cases/apply.html", context, status=status)
 
@@ -53,8 +55,8 @@ def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResp
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """A new online application for the item's current version: save it as a draft or submit it."""
     try:
-        version = catalog_selectors.get_current_version(code)
-    except NotFound as exc:
+        version = catalog_selectors.online_version(catalog_selectors.get_item(code))
+    except YiwangError as exc:
         return _error_page(request, exc)
     person, organisations, label = _applicant_choices(request)
     if person is None:
