@@ -146,6 +146,32 @@ def test_delete_draft_removes_its_files(world, settings, django_capture_on_commi
     assert media_files(settings) == []
 
 
+def test_a_draft_drops_an_uploaded_material_idempotently_and_audited(
+    world, settings, django_capture_on_commit_callbacks
+):
+    draft = services.save_draft(world.citizen_user, item=world.item, files=files_for(world, 0, 1))
+    requirement = world.materials[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.remove_draft_material(world.citizen_user, draft, requirement.pk)
+    assert list(draft.materials.values_list("requirement_id", flat=True)) == [world.materials[1].pk]
+    assert len(media_files(settings)) == 1  # the dropped file is gone, the other one stays
+    event = audit.history(draft).get(action="draft_material_removed")
+    assert event.actor == world.citizen_user.username
+    assert (event.data["requirement"], event.data["satisfied_by"]) == (requirement.pk, "upload")
+    # a second click changes nothing and records nothing
+    services.remove_draft_material(world.citizen_user, draft, requirement)
+    assert audit.history(draft).filter(action="draft_material_removed").count() == 1
+    # someone else's draft is not found; a submitted case is no longer a draft
+    with pytest.raises(NotFound):
+        services.remove_draft_material(world.stranger_user, draft, world.materials[1].pk)
+    with pytest.raises(NotFound):
+        services.remove_draft_material(world.citizen_user, draft, 999999)
+    case = services.submit_case(world.citizen_user, case=draft, form_data=world.form, files=files_for(world, 0))
+    with pytest.raises(Conflict):
+        services.remove_draft_material(world.citizen_user, case, world.materials[1].pk)
+    assert case.materials.count() == 2
+
+
 def test_organisation_case_needs_an_authorised_agent(world):
     case = services.submit_case(
         world.agent.user,
@@ -161,6 +187,52 @@ def test_organisation_case_needs_an_authorised_agent(world):
         services.submit_case(
             world.citizen_user, item=world.item, applicant_org=world.company.uscc, form_data=world.form
         )
+
+
+def test_submitting_a_draft_applies_the_organisation_with_the_checks_of_a_new_case(world):
+    draft = services.save_draft(world.agent.user, item=world.item, form_data=world.form, files=files_for(world))
+    assert draft.applicant_person == world.agent and draft.applicant_org is None
+    case = services.submit_case(world.agent.user, case=draft, applicant_org=world.company.uscc)
+    assert case.applicant_org == world.company and case.agent == world.agent
+    assert case.applicant_person is None and case.applicant_id_last4 == world.company.uscc[-4:]
+    # someone not entitled to act for the organisation is refused, and the draft stays as it was
+    other = services.save_draft(world.citizen_user, item=world.item, form_data=world.form, files=files_for(world))
+    with pytest.raises(Forbidden) as err:
+        services.submit_case(world.citizen_user, case=other, applicant_org=world.company.uscc)
+    assert err.value.field == "applicant_org"
+    other.refresh_from_db()
+    assert other.status == Status.DRAFT and other.applicant_org is None and other.applicant_person == world.citizen
+
+
+def test_submitting_a_draft_can_go_back_to_the_person_and_keeps_the_draft_s_choice_by_default(world):
+    draft = services.save_draft(
+        world.agent.user, item=world.item, applicant_org=world.company.uscc, form_data=world.form,
+        files=files_for(world),
+    )  # fmt: skip
+    kept = services.submit_case(world.agent.user, case=draft)
+    assert kept.applicant_org == world.company
+    second = services.save_draft(
+        world.agent.user, item=world.item, applicant_org=world.company.uscc, form_data=world.form,
+        files=files_for(world),
+    )  # fmt: skip
+    personal = services.submit_case(world.agent.user, case=second, applicant_org="")
+    assert personal.applicant_org is None and personal.applicant_person == world.agent and personal.agent is None
+
+
+def test_the_draft_submit_endpoint_takes_the_organisation(world, client):
+    draft = services.save_draft(world.agent.user, item=world.item, form_data=world.form, files=files_for(world))
+    client.force_login(world.agent.user)
+    url = f"/api/cases/drafts/{draft.pk}/submit/"
+    reply = client.post(url, {"applicant_org": world.company.uscc}, content_type="application/json")
+    assert reply.status_code == 201, reply.content
+    draft.refresh_from_db()
+    assert draft.status == Status.SUBMITTED and draft.applicant_org == world.company
+    client.force_login(world.citizen_user)
+    mine = services.save_draft(world.citizen_user, item=world.item, form_data=world.form, files=files_for(world))
+    reply = client.post(
+        f"/api/cases/drafts/{mine.pk}/submit/", {"applicant_org": world.company.uscc}, content_type="application/json"
+    )
+    assert reply.status_code == 403 and reply.json()["field"] == "applicant_org"
 
 
 def test_an_account_without_real_name_cannot_apply(world):
@@ -230,6 +302,29 @@ def test_an_offer_chosen_in_a_draft_is_used_once_at_submission(world, licence_so
     case = services.submit_case(world.citizen_user, case=draft, form_data=world.form)
     assert licence_source.used == [("1.2.156.3005.2.TEST.0001", case.number, requirement.pk)]
     assert case.materials.get(requirement=requirement).source_data["名称"] == "张三小吃店"
+
+
+def test_a_draft_no_longer_uses_a_chosen_offer(world, licence_source, client):
+    requirement = world.materials[1]
+    draft = services.save_draft(
+        world.citizen_user,
+        item=world.item,
+        files=files_for(world, 0),
+        offers={requirement.pk: "1.2.156.3005.2.TEST.0001"},
+    )
+    client.force_login(world.citizen_user)
+    url = f"/api/cases/drafts/{draft.pk}/materials/{requirement.pk}/"
+    assert client.delete(url).status_code == 204
+    assert client.delete(url).status_code == 204  # idempotent
+    assert not draft.materials.filter(requirement=requirement).exists()
+    event = audit.history(draft).get(action="draft_material_removed")
+    assert event.data["satisfied_by"] == "licence" and event.data["reference"] == "1.2.156.3005.2.TEST.0001"
+    # submitting now asks for the material: the offer is not used behind the applicant's back
+    with pytest.raises(InvalidInput) as err:
+        services.submit_case(world.citizen_user, case=draft, form_data=world.form)
+    assert f"material_{requirement.pk}" in err.value.errors and licence_source.used == []
+    client.force_login(world.stranger_user)
+    assert client.delete(url).status_code == 404
 
 
 def test_an_offer_the_applicant_does_not_hold_is_refused(world, submit, licence_source):

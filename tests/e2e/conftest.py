@@ -47,10 +47,18 @@ def browser():
         b.close()
 
 
+# How long a step may wait for its condition. expect() has its own default (5 s), shorter than the
+# context's: set both, so that an assertion waits as long as an action on a loaded machine.
+TIMEOUT_MS = 15_000
+
+
 @pytest.fixture
 def page(browser, live_server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
-    context.set_default_timeout(15000)
+    context.set_default_timeout(TIMEOUT_MS)
     p = context.new_page()
     p.base_url = live_server.url
     yield p

@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from yiwang.core.calendar import seed_from_package
 from yiwang.core.ids import mask_citizen_id
@@ -59,9 +60,13 @@ def staff_open(page, number: str) -> None:
     page.locator("#case-status").wait_for()
 
 
-def act(page, button: str, done: str) -> None:
+def act(page, button: str, done: str, status: str | None = None) -> None:
+    """Press an action button and wait for the page that answers it: its message and, given ``status``,
+    the case's new status — a condition that the page before the click cannot already satisfy."""
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text(done).wait_for()
+    if status is not None:
+        expect(page.locator("#case-status")).to_have_text(status)
+    expect(page.get_by_text(done)).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,6 +181,7 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
     page.get_by_role("link", name="综合窗口收件").click()
     page.get_by_label("申请人公民身份号码").fill(applicant.id_number)
     page.get_by_role("button", name="查找申请人").click()
+    expect(page.locator("#window-applicant")).to_contain_text(applicant.name)
     shown = page.locator("#window-applicant").inner_text()
     assert applicant.name in shown and mask_citizen_id(applicant.id_number) in shown
     assert applicant.id_number not in page.content()
@@ -193,8 +199,8 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
     assert page.get_by_label("材料齐全，当场受理并出具受理回执").is_checked()
     shots(page, "2-window-form")
     page.get_by_role("button", name="收件").click()
-    page.get_by_text("已收件并受理").wait_for()
-    assert page.locator("#case-status").inner_text() == "已受理"
+    expect(page.locator("#case-status")).to_have_text("已受理")  # the staff case page of the new case
+    expect(page.get_by_text("已收件并受理")).to_be_visible()
     shots(page, "3-accepted")
 
     with page.expect_download() as info:
@@ -205,9 +211,8 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
 
     # 即办件: decided, completed and handed over at the desk
     page.get_by_label("准予办理").check()
-    act(page, "作出决定", "已作出准予办理的决定，决定书已生成。")
-    act(page, "办结", "已办结。")
+    act(page, "作出决定", "已作出准予办理的决定，决定书已生成。", status="准予办理")
+    act(page, "办结", "已办结。", status="已办结")
     page.get_by_label("窗口领取").check()
-    act(page, "确认送达", "已送达。")
-    assert page.locator("#case-status").inner_text() == "已送达"
+    act(page, "确认送达", "已送达。", status="已送达")
     shots(page, "4-delivered-on-the-spot")

@@ -203,3 +203,54 @@ def test_a_failed_issue_is_retried_by_the_queue(world, django_capture_on_commit_
     LicenceType.objects.filter(code="11100000000013338W0XX").update(code=FOOD)
     issue_for_case_task.call_local(case.pk)
     assert Licence.objects.get(case_id=case.pk).data["shop_name"] == "张三小吃店"
+
+
+def test_a_parallel_department_sees_the_reused_licence_like_the_case_s_own(world, client):
+    """并联审批: the applicant's consent covers the case, so the department of a parallel stage opens the
+    reused licence (page and API) like the case's own department; a department without a task does not."""
+    from yiwang.catalog.models import Stage
+
+    issuer = DepartmentFactory(name="东源县市场监督管理局")  # neither the case's department nor the parallel one
+    held = services.issue_licence(
+        licence_type=LicenceType.objects.get(code=BUSINESS), issuer=issuer, holder=world["applicant"],
+        data={"shop_name": "张三二店"},
+    )  # fmt: skip
+    health = DepartmentFactory(name="河源市卫生健康局")
+    version = published_version(
+        department=world["market"], name="食品生产许可", service_object="both", form_schema=FORM_SCHEMA,
+        materials=[{"name": "营业执照", "source": "licence", "source_ref": BUSINESS}],
+        stages=[
+            {"name": "承办", "kind": Stage.Kind.HANDLE, "role": "handler", "time_share": 30},
+            {"name": "市场监管审查", "kind": Stage.Kind.REVIEW, "role": "reviewer", "time_share": 30,
+             "parallel_group": "并联", "order": 2},
+            {"name": "卫健审查", "kind": Stage.Kind.REVIEW, "role": "reviewer", "time_share": 30,
+             "parallel_group": "并联", "order": 2, "department": health},
+            {"name": "审批", "kind": Stage.Kind.DECIDE, "role": "approver", "time_share": 10, "order": 3},
+        ],
+    )  # fmt: skip
+    case = cases.submit_case(
+        world["applicant"].user, item=version.item, offers={version.materials.get().pk: held.identifier},
+        form_data={"shop_name": "张三二店", "address": "河源市源城区越王大道2号", "category": "hot"},
+    )  # fmt: skip
+    handler = staff(world["market"], role=StaffRole.Role.HANDLER)
+    cases.accept_case(handler, case)
+    cases.claim_task(handler, case)
+    cases.pass_task(handler, case)
+    assert sorted(case.tasks.filter(status="open").values_list("department__name", flat=True)) == [
+        "河源市卫生健康局",
+        "河源市市场监督管理局",
+    ]
+    own, parallel = staff(world["market"], role="reviewer"), staff(health, role="reviewer")
+    licence_page = reverse("portal:licence_detail", args=[held.identifier])
+    for reviewer in (own, parallel):
+        client.force_login(reviewer)
+        page = client.get(licence_page)
+        assert page.status_code == 200 and "张三二店" in page.content.decode()
+        assert world["applicant"].id_number not in page.content.decode()  # masked, as for the own department
+        api = client.get(f"/api/licences/{held.identifier}/")
+        assert api.status_code == 200 and api.json()["access"] == "reviewer"
+        case_page = client.get(reverse("portal:staff_case", args=[case.number])).content.decode()
+        assert f'href="{licence_page}"' in case_page and "查看电子证照" in case_page
+    client.force_login(staff(DepartmentFactory(name="河源市教育局"), role="reviewer"))
+    assert client.get(licence_page).status_code == 404
+    assert client.get(f"/api/licences/{held.identifier}/").status_code == 404

@@ -141,6 +141,36 @@ def test_save_a_draft_come_back_and_submit_it(client, world):
     )
 
 
+def test_a_draft_page_drops_an_upload_or_a_chosen_licence(client, world):
+    client.force_login(world.user)
+    data = form_post(world, action="save")
+    data[f"material_{world.materials[0].pk}"] = upload(PDF, "申请书.pdf")
+    data[f"offer_{world.materials[2].pk}"] = "on"
+    client.post(reverse("portal:apply", args=[world.item.code]), data)
+    draft = Case.objects.get()
+    page = _text(client.get(reverse("portal:draft", args=[draft.pk])))
+    assert f'name="offer_{world.materials[2].pk}" id="id_offer_{world.materials[2].pk}" checked' in page
+    drop_upload = reverse("portal:draft_remove_material", args=[draft.pk, world.materials[0].pk])
+    drop_licence = reverse("portal:draft_remove_material", args=[draft.pk, world.materials[2].pk])
+    # the buttons belong to their own form: Enter in a field of the application never presses them
+    assert f'form="remove-material" formaction="{drop_upload}"' in page and "删除<span" in page
+    assert f'formaction="{drop_licence}"' in page and "不再使用<span" in page
+    assert '<form id="remove-material" method="post" hidden>' in page
+
+    response = client.post(drop_licence)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:draft", args=[draft.pk]))
+    page = _text(client.get(response["Location"]))
+    assert "已从草稿中删除该材料。" in page and "已选择关联" not in page
+    assert f'name="offer_{world.materials[2].pk}" id="id_offer_{world.materials[2].pk}" checked' not in page
+    assert client.post(drop_licence).status_code == 302  # twice is harmless
+    client.post(drop_upload)
+    assert not CaseMaterial.objects.filter(case=draft).exists()
+    assert "已上传：申请书.pdf" not in _text(client.get(reverse("portal:draft", args=[draft.pk])))
+    client.force_login(world.stranger.user)
+    assert client.post(drop_upload).status_code == 404
+    assert client.get(drop_upload).status_code == 405
+
+
 def test_applying_for_the_company_as_its_agent(client, world):
     client.force_login(world.user)
     data = with_files(world, form_post(world, applicant_org=world.company.uscc))

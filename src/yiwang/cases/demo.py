@@ -30,7 +30,8 @@ from unittest import mock
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from yiwang.catalog.models import Handling, ItemVersion, OnlineDepth, ServiceItem
+from yiwang.catalog import selectors as catalog_selectors
+from yiwang.catalog.models import Handling, ItemVersion, ServiceItem
 from yiwang.core.calendar import add_working_days, working_days_between
 from yiwang.core.errors import YiwangError
 from yiwang.core.ids import make_uscc
@@ -233,7 +234,7 @@ class Items:
             if version and version.effective_from and version.effective_from <= today:
                 current.append(version)
         usable = [v for v in current if _fully_staffed(v) and _fillable(v, cast)]
-        online = [v for v in usable if v.online_depth >= OnlineDepth.PRE_REVIEW]
+        online = [v for v in usable if catalog_selectors.can_apply_online(v)]
         promised = [
             v for v in online if v.handling == Handling.PROMISED and v.fee == 0 and v.service_object != "organisation"
         ]

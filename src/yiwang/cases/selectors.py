@@ -194,6 +194,7 @@ def documents_for(user, case: Case) -> QuerySet[CaseDocument]:
 
 ACTION_LABELS = {
     "draft_saved": gettext_lazy("保存草稿"),
+    "draft_material_removed": gettext_lazy("草稿中删除材料"),
     "submitted": gettext_lazy("提交申请"),
     "accepted": gettext_lazy("受理"),
     "deemed_accepted": gettext_lazy("视为受理（逾期未作受理决定）"),
@@ -218,7 +219,14 @@ ACTION_LABELS = {
     "warning_changed": gettext_lazy("时限预警变化"),
 }
 # Steps an applicant does not need to see (internal book-keeping of the back office).
-_INTERNAL = {"draft_saved", "task_claimed", "warning_changed", "extension_requested", "extension_rejected"}
+_INTERNAL = {
+    "draft_saved",
+    "draft_material_removed",
+    "task_claimed",
+    "warning_changed",
+    "extension_requested",
+    "extension_rejected",
+}
 
 
 def _label(event) -> str:

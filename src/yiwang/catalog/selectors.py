@@ -11,6 +11,7 @@ runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, V
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 
-from yiwang.core.errors import InvalidInput, NotFound
+from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.identity.models import Department, Region
 
 from . import text
@@ -54,6 +55,37 @@ SERVICE_OBJECT_FILTERS = {
 def current_versions() -> QuerySet[ItemVersion]:
     """The version in force today of every item that has one."""
     return ItemVersion.objects.filter(ItemVersion.in_force()).select_related("item", "item__department", "item__region")
+
+
+def open_for_online_application(day: dt.date | None = None, prefix: str = "") -> Q:
+    """THE rule for "can be applied for online" (在线办理), as a condition on the version row: published,
+    in force on ``day`` (effective, not retired, not yet taken over by a later version) and offered
+    online at least to depth Ⅲ (网上预审受理). Guide, application pages, drafts, services and API all
+    ask ``can_apply_online`` / ``online_version``, never the fields themselves."""
+    return ItemVersion.in_force(day, prefix) & Q(**{f"{prefix}online_depth__gte": OnlineDepth.PRE_REVIEW})
+
+
+def can_apply_online(version: ItemVersion, *, day: dt.date | None = None) -> bool:
+    """Whether ``version`` takes online applications on ``day`` (default today)."""
+    return (
+        version.pk is not None and ItemVersion.objects.filter(open_for_online_application(day), pk=version.pk).exists()
+    )
+
+
+def online_version(item: ServiceItem) -> ItemVersion:
+    """The version of ``item`` that takes online applications today; Conflict (with the reason) if none."""
+    version = (
+        ItemVersion.objects.filter(open_for_online_application(), item=item)
+        .select_related("item", "item__department", "item__region")
+        .prefetch_related("materials", "stages__department")
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+    if version is not None:
+        return version
+    if current_versions().filter(item=item).exists():
+        raise Conflict(_("该事项暂不支持网上申报，请到办事窗口办理。"))
+    raise Conflict(_("该事项暂无有效的实施清单，暂不能申报。"))
 
 
 @dataclass(frozen=True)

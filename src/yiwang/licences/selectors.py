@@ -3,7 +3,8 @@
 - the holder (the person, or an organisation they act for) sees everything of their licences;
 - staff of the issuing department see the licences it issued;
 - staff of a department that the holder allowed to use a licence for a case (LicenceUse) see that
-  licence, with the holder's ID number masked;
+  licence, with the holder's ID number masked; the consent covers the case, not one department, so
+  the departments of its parallel stages (并联审批: a task of the case in their department) see it too;
 - nobody else sees anything (public verification shows only what the holder chooses to show).
 """
 
@@ -71,13 +72,24 @@ def wallet_holders(user) -> list[dict]:
     return holders
 
 
+def _used_for_cases_of(departments: set[int]) -> Q:
+    """Licences whose holder consented to their use for a case that these departments review: the case's
+    own department (the LicenceUse names it) or any department with a task of the case (并联审批)."""
+    from yiwang.cases.models import CaseTask  # licences builds on cases; imported here, as in uses_of
+
+    reviewed = CaseTask.objects.filter(department_id__in=departments).values("case_id")
+    return Q(uses__department_id__in=departments) | Q(uses__case_id__in=reviewed)
+
+
 def visible_licences(user) -> QuerySet[Licence]:
     """Every licence version that ``user`` may open."""
     digests = holder_digests_of(_person(user))
     departments = issuer_staff_departments(user)
     if not digests and not departments:
         return Licence.objects.none()
-    rule = Q(holder_digest__in=digests) | Q(issuer_id__in=departments) | Q(uses__department_id__in=departments)
+    rule = Q(holder_digest__in=digests) | Q(issuer_id__in=departments)
+    if departments:
+        rule |= _used_for_cases_of(departments)
     return _base().filter(pk__in=Licence.objects.filter(rule).values("pk"))
 
 
@@ -87,7 +99,7 @@ def access_of(user, licence: Licence) -> Access | None:
     departments = issuer_staff_departments(user)
     if licence.issuer_id in departments:
         return Access.ISSUER
-    if departments and licence.uses.filter(department_id__in=departments).exists():
+    if departments and Licence.objects.filter(_used_for_cases_of(departments), pk=licence.pk).exists():
         return Access.REVIEWER
     return None
 

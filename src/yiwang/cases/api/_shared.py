@@ -7,6 +7,7 @@ makes one documented endpoint per transition ``POST /api/cases/{number}/<action>
 from __future__ import annotations
 
 import json
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django.urls import reverse
@@ -331,14 +332,16 @@ class Pagination(PageNumberPagination):
 # Actions: POST /api/cases/{number}/<action>
 
 
-class CaseAction(APIView):
-    """One transition of a case. Subclasses set ``input`` and implement ``act``."""
+class CaseAction(APIView, metaclass=ABCMeta):
+    """One transition of a case. Subclasses set ``input`` and implement ``act`` (abstract: the base
+    itself cannot be instantiated, so no endpoint can be mounted without its action)."""
 
     permission_classes = [IsAuthenticated]
     input: type[_In] | None = None
 
+    @abstractmethod
     def act(self, request, case: Case, data: dict):
-        raise NotImplementedError
+        """Call the service for this transition."""
 
     def post(self, request, number: str):
         case = selectors.case_for_user(request.user, number)
@@ -355,7 +358,7 @@ def action_view(name: str, summary: str, input_cls: type[_In] | None, act, *, ta
 
     documented = extend_schema(tags=[tag], summary=summary, description=doc, request=input_cls, responses=CaseDetailOut)
     class_name = "".join(part.title() for part in name.replace("/", "-").split("-")) + "Action"
-    return type(
+    return ABCMeta(
         class_name,
         (CaseAction,),
         {

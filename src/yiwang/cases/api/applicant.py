@@ -17,6 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
 
@@ -155,6 +156,20 @@ class DraftDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class DraftMaterial(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="草稿删除一份材料（已上传的文件或选用的电子证照/共享数据）",
+        description="幂等：该材料已不在草稿中时同样返回 204。",
+        responses={204: None},
+    )
+    def delete(self, request, draft_id: int, requirement_id: int):
+        services.remove_draft_material(request.user, _own_draft(request, draft_id), requirement_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class DraftSubmit(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -179,6 +194,7 @@ class DraftSubmit(APIView):
             form_data=_form_data(request.data),
             files=files,
             offers=offers,
+            applicant_org=data.get("applicant_org"),
             delivery_method=data.get("delivery_method"),
             delivery_address=data.get("delivery_address"),
             idempotency_key=key,
@@ -218,9 +234,9 @@ class Offers(APIView):
         found = ServiceItem.objects.filter(code=item).first() or (
             ServiceItem.objects.filter(pk=int(item)).first() if item.isdigit() and len(item) < 12 else None
         )
-        version = found.current_version if found else None
-        if version is None:
-            raise NotFound(_("未找到该事项。"))
+        if found is None:
+            raise NotFound(_("未找到该事项。"), field="item")
+        version = catalog_selectors.online_version(found)
         org = None
         if request.query_params.get("applicant_org"):
             org = services.acting_organisation(request.user, request.query_params["applicant_org"])

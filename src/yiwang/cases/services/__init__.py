@@ -3,6 +3,7 @@
 States (``Case.status``) and the functions that move between them::
 
     (none) ─save_draft→ draft ─submit_case→ submitted          start_window_case (clerk) → submitted
+    draft ─save_draft / remove_draft_material→ draft ─delete_draft→ (none)
     submitted ─accept_case / deem_accepted→ accepted  ─refuse_case→ refused
     submitted | accepted | in_review ─request_correction→ correction_requested ─resubmit_correction→ back
     accepted ─claim_task→ in_review ─pass_task / return_task→ in_review … ─decide→ approved | denied
@@ -71,6 +72,7 @@ from .submission import (
     allocate_number,
     delete_draft,
     register_person,
+    remove_draft_material,
     save_draft,
     start_window_case,
     submit_case,
@@ -92,6 +94,7 @@ __all__ = [
     "allocate_number",
     "delete_draft",
     "register_person",
+    "remove_draft_material",
     "save_draft",
     "start_window_case",
     "submit_case",

@@ -1,4 +1,4 @@
-"""Applying: drafts (save, delete), the online submission, the window intake (综窗) of any item of
+"""Applying: drafts (save, drop a material, delete), the online submission, the window intake (综窗) of any item of
 any department, case numbers (办件编号) and idempotent retries.
 
 Locking contract: a draft is locked (``_lock``) before it is changed or submitted. The daily number
@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ItemVersion, OnlineDepth, ServiceItem, ServiceObject
+from yiwang.catalog import selectors as catalog_selectors
+from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, ServiceObject
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yiwang.core.ids import validate_citizen_id, validate_uscc
@@ -30,7 +31,14 @@ from .. import clock, selectors
 from ..models import Case, CaseNumberSequence, Channel, DeliveryMethod, IdempotencyKey, Status
 from ._base import APPLICANT, Role, _lock, _record, _state_error, _writing
 from .intake import _accept
-from .materials import _check_complete, _put_materials, _use_offers, current_materials, validate_form
+from .materials import (
+    _check_complete,
+    _put_materials,
+    _replace_material,
+    _use_offers,
+    current_materials,
+    validate_form,
+)
 
 
 def allocate_number(code: str, day) -> str:
@@ -47,14 +55,18 @@ def allocate_number(code: str, day) -> str:
     return f"{code}{day:%Y%m%d}{counter.last:04d}"
 
 
-def _current_version(item: ServiceItem | int | str) -> ItemVersion:
+def _item(item: ServiceItem | int | str) -> ServiceItem:
     if not isinstance(item, ServiceItem):
         by_pk = isinstance(item, int) or (str(item).isdigit() and len(str(item)) < 12)
         lookup = {"pk": int(item)} if by_pk else {"code": str(item).strip()}
         item = ServiceItem.objects.filter(**lookup).first()
         if item is None:
             raise NotFound(_("未找到该事项。"))
-    version = item.current_version
+    return item
+
+
+def _current_version(item: ServiceItem | int | str) -> ItemVersion:
+    version = _item(item).current_version
     if version is None:
         raise Conflict(_("该事项暂无有效的实施清单，暂不能申报。"))
     return version
@@ -94,9 +106,7 @@ def _set_delivery(case: Case, method: str | None, address: str | None) -> None:
 
 
 def _new_online_case(user, item, applicant_org) -> Case:
-    version = _current_version(item)
-    if version.online_depth < OnlineDepth.PRE_REVIEW:
-        raise Conflict(_("该事项暂不支持网上申报，请到办事窗口办理。"))
+    version = catalog_selectors.online_version(_item(item))
     person = selectors.person_of(user)
     if person is None:
         raise Forbidden(_("请先完成实名认证后再申报。"))
@@ -116,12 +126,35 @@ def _new_online_case(user, item, applicant_org) -> Case:
     )
 
 
-def _own_draft(user, case: Case | int) -> Case:
+def _set_applicant(draft: Case, user, applicant_org: LegalPerson | str | None) -> None:
+    """Apply a draft's changed applicant (``None``: unchanged, ``""``: the person themself) with the checks
+    of a new application: a real-name person, entitled to act for the organisation, the item's service
+    object."""
+    if applicant_org is None:
+        return
+    person = selectors.person_of(user)
+    if person is None:
+        raise Forbidden(_("请先完成实名认证后再申报。"))
+    draft.applicant_org = acting_organisation(user, applicant_org)
+    draft.agent = person if draft.applicant_org else None
+    draft.applicant_person = None if draft.applicant_org else person
+    _check_service_object(draft.version, draft.applicant_org)
+
+
+def _own_draft(user, case: Case | int, *, editing: bool = False) -> Case:
+    """The user's draft, locked. ``editing`` (saving, submitting): its version must still take online
+    applications — a draft of a retired or superseded version can only be dropped or deleted."""
     locked = _lock(case)
     if locked.status != Status.DRAFT or locked.submitted_by_id != getattr(user, "pk", None):
         if locked.status == Status.DRAFT or not selectors.visible_cases(user).filter(pk=locked.pk).exists():
             raise NotFound(_("未找到该办件。"))
         raise _state_error(locked, _("修改"))
+    if editing and not catalog_selectors.can_apply_online(locked.version):
+        raise Conflict(
+            _(
+                "该草稿所依据的事项版本已不再受理网上申报（已停用、已被新版本取代或改为窗口办理），请删除草稿后重新申请。"
+            )
+        )
     return locked
 
 
@@ -145,13 +178,9 @@ def save_draft(
     """
     with _writing() as written:
         if case is not None:
-            draft = _own_draft(user, case)
+            draft = _own_draft(user, case, editing=True)
             before = Status.DRAFT
-            if applicant_org is not None:
-                draft.applicant_org = acting_organisation(user, applicant_org)
-                draft.agent = selectors.person_of(user) if draft.applicant_org else None
-                draft.applicant_person = None if draft.applicant_org else selectors.person_of(user)
-                _check_service_object(draft.version, draft.applicant_org)
+            _set_applicant(draft, user, applicant_org)
         elif item is not None:
             draft = _new_online_case(user, item, applicant_org)
             before = ""
@@ -165,6 +194,37 @@ def save_draft(
         draft.save()
         _put_materials(draft, user, files, offers, written)
         _record(draft, "draft_saved", actor=user, role=APPLICANT, before=before)
+        return draft
+
+
+def remove_draft_material(user, case: Case | int, requirement: MaterialRequirement | int) -> Case:
+    """Drop what the user's draft carries for one material: the uploaded file (deleted on commit) or the
+    chosen offer of a licence / shared data (no consent was recorded yet: that happens at submission).
+
+    Idempotent: a material the draft does not carry (e.g. removed by an earlier click) changes nothing
+    and records nothing. A removal is audited like the other draft edits."""
+    with transaction.atomic():
+        draft = _own_draft(user, case)
+        req_id = getattr(requirement, "pk", requirement)
+        found = draft.version.materials.filter(pk=req_id).first() if str(req_id).isdigit() else None
+        if found is None:
+            raise NotFound(_("该事项没有编号为 %(k)s 的材料。") % {"k": req_id}, field="requirement")
+        material = draft.materials.filter(requirement=found, round=draft.submission_round).first()
+        if material is None:
+            return draft
+        _replace_material(draft, found, user)
+        draft.save(update_fields=["updated_at"])
+        _record(
+            draft,
+            "draft_material_removed",
+            actor=user,
+            role=APPLICANT,
+            before=Status.DRAFT,
+            requirement=found.pk,
+            material=found.name,
+            satisfied_by=material.satisfied_by,
+            reference=material.sm3 or material.source_reference,
+        )
         return draft
 
 
@@ -268,6 +328,9 @@ def submit_case(
 ) -> Case:
     """Submit an online application: a new one for ``item``, or the user's draft ``case``.
 
+    ``applicant_org`` (credit code or LegalPerson) applies for an organisation the user may act for; for
+    a draft it replaces the draft's choice (``""``: the person themself, ``None``: keep the draft's).
+
     ``form_data`` (merged over the draft's) is validated against the version's form definition; every
     required material must be uploaded (checked by content) or satisfied by an offer — the offer's
     source records the holder's consent (``source.use``) inside this transaction. The case gets its
@@ -286,7 +349,8 @@ def submit_case(
         with _writing() as written:
             now = timezone.now()
             if case is not None:
-                target = _own_draft(user, case)
+                target = _own_draft(user, case, editing=True)
+                _set_applicant(target, user, applicant_org)
                 merged = {**target.form_data, **dict(form_data or {})}
             elif item is not None:
                 target = _new_online_case(user, item, applicant_org)

@@ -36,9 +36,9 @@ def _filter_choices() -> dict:
         "item_types": ItemType.choices,
         "handlings": Handling.choices,
         "depths": OnlineDepth.choices,
-        "departments": Department.objects.filter(
-            Exists(in_force.filter(item__department=OuterRef("pk")))
-        ).order_by("name"),
+        "departments": Department.objects.filter(Exists(in_force.filter(item__department=OuterRef("pk")))).order_by(
+            "name"
+        ),
         "regions": Region.objects.filter(Exists(in_force.filter(item__region=OuterRef("pk")))).order_by("code"),
     }
 
@@ -96,6 +96,7 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         "item": version.item,
         "current": current,
         "is_current": current is not None and current.pk == version.pk,
+        "online_open": selectors.can_apply_online(version),
         "summary": guide.summary_rows(version),
         "materials": guide.materials(version),
         "stages": guide.stages(version),

@@ -26,6 +26,7 @@ from .applicant import (
     case_submitted,
     case_withdraw,
     draft,
+    draft_remove_material,
     my_cases,
 )
 from .public import progress
@@ -37,6 +38,11 @@ __all__ = ["urlpatterns"]
 urlpatterns = [
     path("items/<str:code>/apply/", apply, name="apply"),
     path("my/drafts/<int:pk>/", draft, name="draft"),
+    path(
+        "my/drafts/<int:pk>/materials/<int:requirement>/remove/",
+        draft_remove_material,
+        name="draft_remove_material",
+    ),
     path("my/cases/", my_cases, name="my_cases"),
     path("my/cases/<str:ref>/", case_detail, name="case_detail"),
     path("my/cases/<str:ref>/submitted/", case_submitted, name="case_submitted"),

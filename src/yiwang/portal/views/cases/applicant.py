@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -43,6 +44,8 @@ def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResp
         "rows": form.bound_rows(),
         "draft": draft,
         "files_lost": request.method == "POST" and bool(request.FILES),
+        # a draft of a version that no longer takes online applications can only be deleted
+        "online_open": draft is None or catalog_selectors.can_apply_online(draft.version),
     }
     return render(request, "portal/cases/apply.html", context, status=status)
 
@@ -52,8 +55,8 @@ def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResp
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """A new online application for the item's current version: save it as a draft or submit it."""
     try:
-        version = catalog_selectors.get_current_version(code)
-    except NotFound as exc:
+        version = catalog_selectors.online_version(catalog_selectors.get_item(code))
+    except YiwangError as exc:
         return _error_page(request, exc)
     person, organisations, label = _applicant_choices(request)
     if person is None:
@@ -168,16 +171,12 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "offers": form.offers_data(),
                 **form.delivery(),
             }
-            chosen_org = form.applicant_org()
+            common["applicant_org"] = form.applicant_org()
             try:
                 if action == "submit":
-                    # submit_case(case=…) takes no applicant_org: a changed choice is saved to the draft first
-                    current_org = case.applicant_org.uscc if case.applicant_org_id else ""
-                    if case.status == Status.DRAFT and chosen_org is not None and chosen_org != current_org:
-                        services.save_draft(request.user, case=case.pk, applicant_org=chosen_org)
                     submitted = _submit_draft(request, case, form, common)
                     return redirect("portal:case_submitted", ref=submitted.number)
-                services.save_draft(request.user, case=case.pk, applicant_org=chosen_org, **common)
+                services.save_draft(request.user, case=case.pk, **common)
             except YiwangError as exc:
                 form.show_error(exc)
                 case.refresh_from_db()
@@ -185,6 +184,21 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("草稿已保存。"))
             return redirect("portal:draft", pk=case.pk)
     return _render_apply(request, case.version, form, draft=case, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def draft_remove_material(request: HttpRequest, pk: int, requirement: int) -> HttpResponse:
+    """删除 / 不再使用: drop one material of the draft (its upload, or the licence chosen for it)."""
+    case = selectors.drafts_for(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404(_("未找到该草稿。"))
+    try:
+        services.remove_draft_material(request.user, case.pk, requirement)
+    except YiwangError as exc:
+        return _error_page(request, exc)
+    messages.success(request, _("已从草稿中删除该材料。"))
+    return redirect(f"{reverse('portal:draft', args=[case.pk])}#material-row-{requirement}")
 
 
 def _applicant_case(request: HttpRequest, ref: str) -> Case:

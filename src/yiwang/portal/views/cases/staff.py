@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yiwang.cases import clock, selectors, services
-from yiwang.cases.models import Case, CaseTask, Extension, PaymentOrder, Status, WarningLevel
+from yiwang.cases.models import Case, CaseMaterial, CaseTask, Extension, PaymentOrder, Status, WarningLevel
 from yiwang.core.errors import NotFound, YiwangError
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import StaffRole
+from yiwang.licences import selectors as licence_selectors
 from yiwang.portal import forms_cases as f
 
 from ._shared import QUEUE_LIMIT, WARNING_TAGS, _case_facts, _material_views
@@ -245,6 +246,19 @@ def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, err
     tasks = list(case.tasks.select_related("department", "assignee"))
     for task in tasks:
         task.role_label = ROLE_LABELS.get(task.role, task.role)
+    materials = _material_views(case)
+    # the licence record behind a 免提交 material, for every department reviewing the case (parallel ones too)
+    refs = [
+        m["material"].source_reference
+        for m in materials
+        if m["material"] and m["material"].satisfied_by == CaseMaterial.SatisfiedBy.LICENCE
+    ]
+    openable = set()
+    if refs:
+        visible = licence_selectors.visible_licences(request.user).filter(identifier__in=refs)
+        openable = set(visible.values_list("identifier", flat=True))
+    for m in materials:
+        m["licence_link"] = bool(m["material"]) and m["material"].source_reference in openable
     context = {
         "case": case,
         "actions": {name.replace("-", "_") for name in actions},
@@ -252,7 +266,7 @@ def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, err
         "failed": failed.replace("-", "_"),
         "error": error,
         "form_rows": _form_rows(case),
-        "materials": _material_views(case),
+        "materials": materials,
         "all_materials": case.materials.select_related("requirement").order_by("round", "requirement__order"),
         "timeline": timeline,
         "documents": case.documents.all(),
