@@ -21,7 +21,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
 
 from .. import selectors, services
-from ..models import Case, IdempotencyKey, PaymentOrder
+from ..models import Case, IdempotencyKey, PaymentOrder, Status
 from ._shared import (
     APPLICATION_DOC,
     IDEMPOTENCY,
@@ -67,7 +67,12 @@ class CaseListCreate(APIView):
     def post(self, request):
         data = ApplicationIn.parse(request.data)
         key = _idempotency_key(request)
-        replay = bool(key) and IdempotencyKey.objects.filter(user=request.user, key=key[:200]).exists()
+        replay = (
+            bool(key)
+            and IdempotencyKey.objects.filter(user=request.user, key=key[:200])
+            .exclude(case__status=Status.DRAFT)
+            .exists()
+        )
         files, offers = _uploads(request)
         case = services.submit_case(
             request.user,

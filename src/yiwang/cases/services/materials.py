@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.catalog.forms_schema import validate_form_data
 from yiwang.catalog.models import ItemVersion, MaterialRequirement
-from yiwang.core.errors import InvalidInput, TooLarge
+from yiwang.core.errors import InvalidInput, TooLarge, YiwangError
 from yiwang.core.sm import sm3_hex
 
 from .. import material_sources
@@ -127,13 +127,23 @@ def _put_materials(
     files: Mapping | None,
     offers: Mapping | None,
     written: list[str],
+    *,
+    collect: dict[str, YiwangError] | None = None,
+    remove: Iterable | None = None,
 ) -> None:
     """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
 
     An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
-    submitted (after the case has its number)."""
+    submitted (after the case has its number). ``remove`` lists requirements whose material of this
+    round is taken away (a replaced upload needs no removal). With ``collect`` a bad upload or offer
+    does not raise: its error goes there (by field name) and the good ones are stored, so that one
+    answer lists every problem and the good files need not be chosen again."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
+    for key in remove or ():
+        req_id = _requirement_key(key)
+        if req_id in reqs:
+            _replace_material(case, reqs[req_id], user)
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
     for key, upload in (files or {}).items():
         req_id = _requirement_key(key)
@@ -142,7 +152,13 @@ def _put_materials(
         if upload is None:
             continue
         requirement = reqs[req_id]
-        checked = check_upload(upload, requirement)
+        try:
+            checked = check_upload(upload, requirement)
+        except YiwangError as exc:
+            if collect is None:
+                raise
+            collect[exc.field or f"material_{req_id}"] = exc
+            continue
         _replace_material(case, requirement, user)
         CaseMaterial.objects.create(
             case=case,
@@ -182,7 +198,9 @@ def _put_materials(
             uploaded_by=user if getattr(user, "pk", None) else None,
             region_code=case.region_code,
         )
-    if errors:
+    if errors and collect is not None:
+        collect.update({k: InvalidInput(v, field=k) for k, v in errors.items()})
+    elif errors:
         raise InvalidInput(_("申请材料有误，请按提示修改。"), errors=errors)
 
 
@@ -234,6 +252,13 @@ def _use_offers(case: Case, user) -> None:
 
 def _check_complete(case: Case) -> None:
     """Every required material the applicant must supply is there (uploaded or satisfied by a source)."""
+    missing = missing_materials(case)
+    if missing:
+        raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
+
+
+def missing_materials(case: Case) -> dict[str, str]:
+    """{material field: message} for each required material the applicant must supply but has not."""
     have = current_materials(case)
     missing = {}
     for requirement in case.version.materials.all():
@@ -241,8 +266,7 @@ def _check_complete(case: Case) -> None:
             continue
         if requirement.pk not in have:
             missing[f"material_{requirement.pk}"] = _("请提供“%(name)s”。") % {"name": requirement.name}
-    if missing:
-        raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------
