@@ -189,3 +189,14 @@ def _cells(data: bytes) -> dict:
 
     book = openpyxl.load_workbook(io.BytesIO(data))
     return {name: [[c.value for c in row] for row in book[name].iter_rows()] for name in book.sheetnames}
+
+
+def test_delivery_is_asked_once_on_every_demo_application_page(loaded, client):
+    # 结果领取方式 used to be a form field beside the page's 办理结果送达方式: the form asked it twice
+    client.force_login(NaturalPerson.objects.get(name=demo_data().citizens[0].name).user)
+    for version in current():
+        assert not [f["name"] for f in version.form_schema if "领取方式" in f["label"] or f["name"] == "delivery"]
+        if version.online_depth < 3 or version.service_object == "organisation":
+            continue
+        page = client.get(reverse("portal:apply", args=[version.item.code])).content.decode()
+        assert page.count("办理结果送达方式") == 1 and "结果领取方式" not in page, version.name
