@@ -20,6 +20,7 @@ FIELD_PREFIX = "f_"
 OFFER_PREFIX = "offer_"
 MATERIAL_PREFIX = "material_"
 REMOVE_PREFIX = "remove_"
+EXTRA_PREFIX = "extra_"
 
 _TEXT_INPUTS = {
     "id_number": {"autocomplete": "off", "spellcheck": "false"},
@@ -85,6 +86,7 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         with_applicant: bool = True,
         with_delivery: bool = True,
         supplied: dict | None = None,
+        extra_items: list[tuple[int, dict]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -102,6 +104,16 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             if only_materials is not None and requirement.pk not in only_materials:
                 continue
             self.material_rows.append(self._material_row(requirement))
+        # correction items naming no material (其他问题): a free upload each
+        self.extra_names = []
+        for index, item in extra_items or []:
+            name = f"{EXTRA_PREFIX}{index}"
+            self.fields[name] = forms.FileField(
+                label=_("其他问题：%(p)s") % {"p": item.get("problem", "")},
+                required=False,
+                help_text=_("如需提供材料，请在此上传（PDF/JPG/PNG/OFD）。"),
+            )
+            self.extra_names.append(name)
         if with_delivery:
             self.fields["delivery_method"] = forms.ChoiceField(
                 label=gettext_lazy("办理结果送达方式"),
@@ -245,6 +257,17 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             int(name[len(MATERIAL_PREFIX) :]): self.cleaned_data[name]
             for name in self.fields
             if name.startswith(MATERIAL_PREFIX) and self.cleaned_data.get(name)
+        }
+
+    def extra_fields(self) -> list:
+        return [self[name] for name in self.extra_names]
+
+    def extras_data(self) -> dict:
+        """Correction item index → the free upload answering it."""
+        return {
+            int(name[len(EXTRA_PREFIX) :]): self.cleaned_data[name]
+            for name in self.extra_names
+            if self.cleaned_data.get(name)
         }
 
     def removed_data(self) -> list[int]:

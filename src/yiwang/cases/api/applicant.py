@@ -276,7 +276,7 @@ class MaterialDownload(APIView):
             material.file.open("rb"),
             content_type=material.content_type or "application/octet-stream",
             as_attachment=True,
-            filename=f"{material.requirement.name}.{ext}",
+            filename=f"{material.display_name}.{ext}",
         )
 
 

@@ -62,6 +62,7 @@ from .materials import (
     allowed_formats,
     check_upload,
     current_materials,
+    free_materials,
     sniff_format,
     validate_form,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "allowed_formats",
     "check_upload",
     "current_materials",
+    "free_materials",
     "sniff_format",
     "validate_form",
     # intake

@@ -36,9 +36,9 @@ def _filter_choices() -> dict:
         "item_types": ItemType.choices,
         "handlings": Handling.choices,
         "depths": OnlineDepth.choices,
-        "departments": Department.objects.filter(
-            Exists(in_force.filter(item__department=OuterRef("pk")))
-        ).order_by("name"),
+        "departments": Department.objects.filter(Exists(in_force.filter(item__department=OuterRef("pk")))).order_by(
+            "name"
+        ),
         "regions": Region.objects.filter(Exists(in_force.filter(item__region=OuterRef("pk")))).order_by("code"),
     }
 

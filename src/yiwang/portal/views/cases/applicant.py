@@ -231,6 +231,7 @@ def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm
         return None
     fields = {p["field"] for p in correction.items if p.get("field")}
     materials = {p["material"] for p in correction.items if p.get("material")}
+    extras = [(i, p) for i, p in enumerate(correction.items) if not p.get("field") and not p.get("material")]
     return f.ApplicationForm(
         case.version,
         data,
@@ -240,6 +241,7 @@ def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm
         only_materials=materials,
         with_applicant=False,
         with_delivery=False,
+        extra_items=extras,
         initial=f.initial_for(case),
     )
 
@@ -254,6 +256,7 @@ def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="",
         "todo": selectors.applicant_todo(case),
         "documents": selectors.documents_for(request.user, case),
         "materials": _material_views(case),
+        "free_materials": services.free_materials(case),
         "orders": case.payments.all(),
         "resubmit_form": resubmit or (_resubmit_form(request.user, case) if "resubmit" in actions else None),
         "withdraw_form": withdraw or f.WithdrawForm(),
@@ -290,6 +293,7 @@ def case_resubmit(request: HttpRequest, ref: str) -> HttpResponse:
                 form_data=form.form_data(),
                 files=form.files_data(),
                 offers=form.offers_data(),
+                extra_files=form.extras_data(),
             )
         except YiwangError as exc:
             form.show_error(exc)
@@ -371,5 +375,5 @@ def case_material(request: HttpRequest, ref: str, material_id: int) -> HttpRespo
     except NotFound as exc:
         raise Http404(exc.message) from None
     ext = material.file.name.rsplit(".", 1)[-1]
-    filename = material.original_name or f"{material.requirement.name}.{ext}"
+    filename = material.original_name or f"{material.display_name}.{ext}"
     return _pdf_or_file(material.file, filename, inline=False, content_type=material.content_type)
