@@ -5,8 +5,7 @@ never regenerate it from the loader it checks.
 
 Changed by hand since, on purpose (each a change of the demo data, not of the loader):
 - the form field ``delivery`` (结果领取方式) is gone from every form: the application page asks
-  办理结果送达方式 once, which is what delivery uses;
-- form fields carry ``prefill`` (the account's or organisation's data that fill them)."""
+  办理结果送达方式 once, which is what delivery uses."""
 
 # Rows of every table that load-demo fills (the same after a second run).
 COUNTS = {
