@@ -98,8 +98,34 @@ def test_bad_input_is_4xx_naming_the_field(live_server, world, settings):
     settings.YIWANG_MAX_UPLOAD_BYTES = 200
     fields, files = application(world)
     files[f"material_{world.materials[0].pk}"] = ("大.pdf", PDF + b"0" * 500)
-    assert api.post("/api/cases/", fields=fields, files=files).status == 413
-    assert Case.objects.count() == 0
+    too_large = api.post("/api/cases/", fields=fields, files=files)
+    assert too_large.status == 413 and too_large.json["field"] == f"material_{world.materials[0].pk}"
+    # nothing was submitted; each failure kept its good file in a draft that the answer names
+    assert not Case.objects.exclude(status=Status.DRAFT).exists()
+    assert {bad.json["draft"], bad_form.json["draft"], too_large.json["draft"]} == set(
+        Case.objects.values_list("pk", flat=True)
+    )
+
+
+def test_one_400_lists_every_field_and_material_error_and_a_retry_continues_the_draft(live_server, world):
+    api = Api(live_server.url, world.citizen_user)
+    fields = {"item": world.item.code, "form_data": {**world.form, "applicant_name": "", "phone": "12"}}
+    files = {f"material_{world.materials[0].pk}": ("申请书.pdf", PDF)}
+    key = {"Idempotency-Key": "one-round"}
+    bad = api.post("/api/cases/", fields=fields, files=files, headers=key)
+    assert bad.status == 400, bad.body.decode()
+    assert set(bad.json["errors"]) == {"applicant_name", "phone", f"material_{world.materials[1].pk}"}
+    draft = Case.objects.get()
+    assert bad.json["draft"] == draft.pk and draft.status == Status.DRAFT
+    assert draft.materials.get().original_name == "申请书.pdf"
+    # the corrected retry with the same key sends only what was missing, and files the same draft
+    fields = {"item": world.item.code, "form_data": world.form}
+    retry = api.post(
+        "/api/cases/", fields=fields, files={f"material_{world.materials[1].pk}": ("场所.png", PNG)}, headers=key
+    )
+    assert retry.status == 201, retry.body.decode()
+    assert retry.json["id"] == draft.pk and retry.json["status"] == "submitted"
+    assert Case.objects.count() == 1 and draft.materials.count() == 2
 
 
 def test_other_peoples_cases_are_not_found(live_server, world, submit):

@@ -69,25 +69,83 @@ def test_a_png_named_pdf_is_refused_where_only_pdf_is_allowed(world, submit):
     assert "PDF" in err.value.message
 
 
-def test_too_large_upload_is_refused_and_nothing_is_left(world, submit, settings):
+def test_too_large_upload_is_refused_and_only_the_good_file_is_kept(world, submit, settings):
     settings.YIWANG_MAX_UPLOAD_BYTES = 1000
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge) as err:
         submit(files={world.materials[0].pk: upload(PDF), world.materials[1].pk: upload(PDF + b"0" * 2000)})
+    assert err.value.field == f"material_{world.materials[1].pk}"
+    draft = Case.objects.get()
+    assert draft.status == Status.DRAFT and draft.number is None and err.value.extra == {"draft": draft.pk}
+    assert list(draft.materials.values_list("requirement_id", flat=True)) == [world.materials[0].pk]
+    assert len(media_files(settings)) == 1  # the refused file was never stored
+
+
+def test_a_failure_with_nothing_to_keep_leaves_no_row_or_file(world, submit, settings):
+    with pytest.raises(InvalidInput):
+        submit(form_data=dict(world.form, phone="12"), files={})
+    with pytest.raises(InvalidInput):
+        submit(files={world.materials[0].pk: upload(b"garbage"), world.materials[1].pk: upload(b"garbage")})
     assert Case.objects.count() == 0
     assert CaseMaterial.objects.count() == 0
     assert media_files(settings) == []
 
 
-def test_failed_submission_leaves_no_orphan_file_or_row(world, submit, settings):
-    # the first material is written to storage before the form check of the second one fails
-    bad_form = dict(world.form, phone="12")
-    with pytest.raises(InvalidInput):
-        submit(form_data=bad_form)
-    with pytest.raises(InvalidInput):
-        submit(files={world.materials[0].pk: upload(PDF), world.materials[1].pk: upload(b"garbage")})
-    assert Case.objects.count() == 0
-    assert CaseMaterial.objects.count() == 0
-    assert media_files(settings) == []
+def test_one_submit_lists_every_form_and_material_error_at_once(world, submit, settings):
+    # a bad form field, a missing required material and a file of the wrong format: all in one answer
+    with pytest.raises(InvalidInput) as err:
+        submit(
+            form_data=dict(world.form, applicant_name="", phone="12"),
+            files={world.materials[0].pk: upload(b"garbage")},
+            delivery_method="post",
+            delivery_address="",
+        )
+    assert set(err.value.errors) == {
+        "applicant_name",
+        "phone",
+        f"material_{world.materials[0].pk}",
+        f"material_{world.materials[1].pk}",
+        "delivery_address",
+    }
+    assert "格式" in err.value.errors[f"material_{world.materials[0].pk}"]
+    assert "营业场所证明" in err.value.errors[f"material_{world.materials[1].pk}"]
+    assert err.value.message.startswith("申请有5处需要修改：")
+    assert Case.objects.count() == 0 and media_files(settings) == []
+
+
+def test_good_uploads_of_a_failed_submission_are_kept_and_a_retry_continues_the_draft(
+    world, submit, settings, django_capture_on_commit_callbacks
+):
+    with pytest.raises(InvalidInput) as err:
+        submit(form_data=dict(world.form, phone="12"), files=files_for(world, 0), idempotency_key="k1")
+    assert set(err.value.errors) == {"phone", f"material_{world.materials[1].pk}"}
+    draft = Case.objects.get()
+    assert err.value.extra["draft"] == draft.pk and draft.status == Status.DRAFT
+    assert draft.form_data["phone"] == "12"  # kept as typed
+    assert draft.materials.get().original_name == "材料.pdf"
+    assert err.value.as_dict()["draft"] == draft.pk
+    # the same page sent again with the same key and the same file: still one draft, one file
+    with pytest.raises(InvalidInput), django_capture_on_commit_callbacks(execute=True):
+        submit(form_data=dict(world.form, phone="12"), files=files_for(world, 0), idempotency_key="k1")
+    assert Case.objects.count() == 1 and CaseMaterial.objects.count() == 1
+    # corrected: only the missing material is sent, the kept one is not chosen again
+    case = submit(files=files_for(world, 1), idempotency_key="k1")
+    assert case.pk == draft.pk and case.status == Status.SUBMITTED and case.number
+    assert case.materials.count() == 2 and Case.objects.count() == 1
+    assert submit(files=files_for(world, 1), idempotency_key="k1").pk == case.pk  # a double click
+    assert IdempotencyKey.objects.count() == 1
+    assert len(media_files(settings)) == 2
+
+
+def test_a_kept_material_can_be_removed_from_the_draft(world, submit, settings, django_capture_on_commit_callbacks):
+    with pytest.raises(InvalidInput) as err:
+        submit(files=files_for(world, 0))
+    draft = err.value.extra["draft"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_draft(world.citizen_user, case=draft, remove_materials=[world.materials[0].pk])
+    assert CaseMaterial.objects.count() == 0 and media_files(settings) == []
+    with pytest.raises(InvalidInput) as err:
+        services.submit_case(world.citizen_user, case=draft, files=files_for(world, 1))
+    assert list(err.value.errors) == [f"material_{world.materials[0].pk}"]
 
 
 def test_missing_required_material_names_it(world, submit, settings):
@@ -95,7 +153,6 @@ def test_missing_required_material_names_it(world, submit, settings):
         submit(files=files_for(world, 0))
     assert list(err.value.errors) == [f"material_{world.materials[1].pk}"]
     assert "营业场所证明" in err.value.errors[f"material_{world.materials[1].pk}"]
-    assert media_files(settings) == []
 
 
 def test_form_is_validated_with_every_error_at_once(world, submit):

@@ -146,6 +146,22 @@ def test_bad_schemas_are_refused_with_the_field_named(schema, fragment):
     assert info.value.message.startswith("申请表定义有误：第1个字段")
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"name": "delivery", "label": "结果领取方式", "type": "select", "options": ["窗口领取", "邮寄"]},
+        {"name": "get_result", "label": "办理结果送达方式", "type": "text"},
+        {"name": "delivery_method", "label": "方式", "type": "text"},
+    ],
+)
+def test_a_form_may_not_ask_for_delivery_a_second_time(spec):
+    # the application page asks 办理结果送达方式 (what delivery uses): a form field would ask it twice
+    with pytest.raises(InvalidInput, match="申请表中不要另设此字段"):
+        validate_schema([spec])
+    # a definition stored before the rule still checks an applicant's data
+    assert validate_form_data([{**spec, "required": False}], {}) == {spec["name"]: None}
+
+
 def test_duplicate_field_names_and_non_list_schema():
     with pytest.raises(InvalidInput, match="与前面的字段重复"):
         validate_schema([{"name": "a", "label": "x", "type": "text"}, {"name": "a", "label": "y", "type": "text"}])

@@ -1,5 +1,6 @@
 import io
 from collections import Counter
+from urllib.parse import unquote
 
 import pytest
 from catalog.pdftools import embeds_cjk_font, info_string
@@ -189,3 +190,35 @@ def _cells(data: bytes) -> dict:
 
     book = openpyxl.load_workbook(io.BytesIO(data))
     return {name: [[c.value for c in row] for row in book[name].iter_rows()] for name in book.sheetnames}
+
+
+def test_delivery_is_asked_once_on_every_demo_application_page(loaded, client):
+    # 结果领取方式 used to be a form field beside the page's 办理结果送达方式: the form asked it twice
+    client.force_login(NaturalPerson.objects.get(name=demo_data().citizens[0].name).user)
+    for version in current():
+        assert not [f["name"] for f in version.form_schema if "领取方式" in f["label"] or f["name"] == "delivery"]
+        if version.online_depth < 3 or version.service_object == "organisation":
+            continue
+        page = client.get(reverse("portal:apply", args=[version.item.code])).content.decode()
+        assert page.count("办理结果送达方式") == 1 and "结果领取方式" not in page, version.name
+
+
+def test_application_forms_have_a_blank_form_and_a_sample_to_download_from_the_guide(loaded, client):
+    food = selectors.search_items(q="食品经营许可").first()
+    material = food.materials.get(name="食品经营许可申请书")
+    assert material.blank_form and material.sample
+    page = client.get(reverse("portal:item_guide", args=[food.item.code])).content.decode()
+    for kind, label in (("blank_form", "空白表格"), ("sample", "示例样表")):
+        url = reverse("portal:item_material_file", args=[food.item.code, material.pk, kind])
+        assert f'href="{url}"' in page
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert unquote(response["Content-Disposition"]).endswith(f"食品经营许可申请书-{label}.pdf")
+        assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    with_forms = MaterialRequirement.objects.exclude(blank_form="").count()
+    assert with_forms >= 3
+    # a material without one answers 404, not a server error
+    other = food.materials.get(name="营业执照")
+    assert (
+        client.get(reverse("portal:item_material_file", args=[food.item.code, other.pk, "sample"])).status_code == 404
+    )

@@ -84,8 +84,28 @@ def test_invalid_form_shows_every_error_next_to_its_field(client, world):
     assert "请填写「店铺名称」。" in page and "「从业人数」不能小于1。" in page
     assert "请勾选「本人承诺所填内容真实」。" in page and "「联系电话」应为11位手机号码" in page
     assert 'href="#id_f_shop_name"' in page
-    assert "需要重新选择本次要上传的文件" in page
-    assert Case.objects.count() == 0
+    # the chosen files are kept in a draft: shown as uploaded, never to be chosen again
+    draft = Case.objects.get()
+    assert draft.status == Status.DRAFT and draft.materials.count() == 2
+    assert page.count("已上传：材料.pdf") == 2 and "需要重新选择本次要上传的文件" not in page
+    assert "无需重新选择" in page and f'action="{reverse("portal:draft", args=[draft.pk])}"' in page
+    # corrected, without choosing any file again: submitted from the same draft
+    response = client.post(reverse("portal:draft", args=[draft.pk]), form_post(world))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.status == Status.SUBMITTED
+    assert Case.objects.count() == 1 and draft.materials.count() == 2
+
+
+def test_one_submit_shows_form_and_material_errors_together(client, world):
+    client.force_login(world.user)
+    data = form_post(world, f_shop_name="")
+    data[f"material_{world.materials[0].pk}"] = upload(PNG, "申请书.pdf")
+    response = client.post(reverse("portal:apply", args=[world.item.code]), data)
+    page = _text(response)
+    assert response.status_code == 400
+    assert "请填写「店铺名称」。" in page
+    assert "“食品经营许可申请书”须为 PDF 格式" in page and "请提供“营业场所证明”。" in page
+    assert Case.objects.count() == 0  # nothing good to keep: no draft either
 
 
 def test_a_file_whose_content_is_not_an_allowed_format_is_named(client, world):
@@ -95,7 +115,23 @@ def test_a_file_whose_content_is_not_an_allowed_format_is_named(client, world):
     data[f"material_{world.materials[1].pk}"] = upload()
     page = _text(client.post(reverse("portal:apply", args=[world.item.code]), data))
     assert "“食品经营许可申请书”须为 PDF 格式" in page
-    assert Case.objects.count() == 0
+    draft = Case.objects.get()
+    assert draft.status == Status.DRAFT
+    assert [m.requirement_id for m in draft.materials.all()] == [world.materials[1].pk]
+    assert "已上传：材料.pdf" in page
+
+
+def test_a_kept_file_can_be_removed_from_the_draft(client, world):
+    client.force_login(world.user)
+    data = form_post(world, f_shop_name="")
+    data[f"material_{world.materials[0].pk}"] = upload()
+    client.post(reverse("portal:apply", args=[world.item.code]), data)
+    draft = Case.objects.get()
+    page = _text(client.get(reverse("portal:draft", args=[draft.pk])))
+    remove = f"remove_{world.materials[0].pk}"
+    assert f'name="{remove}"' in page and "删除已提供的这份材料" in page
+    client.post(reverse("portal:draft", args=[draft.pk]), form_post(world, action="save", **{remove: "on"}))
+    assert draft.materials.count() == 0
 
 
 def test_missing_materials_are_named_on_their_upload(client, world):

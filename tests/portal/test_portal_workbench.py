@@ -213,6 +213,32 @@ def test_one_time_correction_with_many_rows_then_resubmission(client, world, sub
     assert case.status == Status.SUBMITTED and case.form_data["phone"] == "13900139000"
 
 
+def test_an_other_problem_gets_an_upload_slot_and_its_own_label(client, world, submitted):
+    case = submitted()
+    client.force_login(world.handler)
+    act(client, case, "request-correction", {"problem_other_1": "请补充提供健康证明"})
+    client.force_login(world.user)
+    page = _text(client.get(reverse("portal:case_detail", args=[case.number])))
+    # the timeline and the to-do name it 其他问题, never the application form
+    assert "其他问题：请补充提供健康证明" in page and "申请表：请补充提供健康证明" not in page
+    assert 'name="extra_0"' in page and 'type="file"' in page
+    response = client.post(
+        reverse("portal:case_resubmit", args=[case.number]), {"extra_0": upload(PDF, "健康证明.pdf")}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.SUBMITTED
+    free = case.materials.get(requirement__isnull=True)
+    assert free.label == "其他问题：请补充提供健康证明" and free.original_name == "健康证明.pdf"
+    page = _text(client.get(reverse("portal:case_detail", args=[case.number])))
+    assert reverse("portal:case_material", args=[case.number, free.pk]) in page
+    client.force_login(world.handler)
+    staff_page = _text(client.get(reverse("portal:staff_case", args=[case.number])))
+    assert "其他问题：请补充提供健康证明" in staff_page and "健康证明.pdf" in staff_page
+    download = client.get(reverse("portal:case_material", args=[case.number, free.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+
+
 def test_special_procedure_and_extension(client, world, submitted):
     case = submitted()
     services.accept_case(world.handler, case)

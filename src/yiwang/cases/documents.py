@@ -231,7 +231,8 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
 
 
 def _problem_line(item: dict) -> str:
-    subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("申请表")
+    # an item naming neither a material nor a form field is a free one: 其他问题, not the form
+    subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("其他问题")
     return f"{subject}：{clause(item.get('problem'))}"
 
 

@@ -177,7 +177,12 @@ class CaseMaterial(models.Model):
         SHARED_DATA = "shared_data", _("共享数据")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
-    requirement = models.ForeignKey(MaterialRequirement, on_delete=models.PROTECT, related_name="+")
+    # empty for a free upload answering a correction item that names no material (其他问题)
+    requirement = models.ForeignKey(
+        MaterialRequirement, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    label = models.CharField(_("补正事项"), max_length=600, blank=True)
+    correction_item = models.PositiveSmallIntegerField(_("补正事项序号"), null=True, blank=True)
     round = models.PositiveSmallIntegerField(_("申报轮次"), default=1)
     file = models.FileField(_("文件"), max_length=255, blank=True)
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
@@ -200,6 +205,11 @@ class CaseMaterial(models.Model):
         ordering = ["case_id", "requirement__order", "round"]
         constraints = [
             models.UniqueConstraint(fields=["case", "requirement", "round"], name="casematerial_one_per_round"),
+            models.UniqueConstraint(
+                fields=["case", "round", "correction_item"],
+                condition=Q(requirement__isnull=True),
+                name="casematerial_one_free_per_item",
+            ),
             models.CheckConstraint(
                 condition=(Q(satisfied_by="upload") & ~Q(file="") & ~Q(sm3=""))
                 | (Q(satisfied_by__in=["licence", "shared_data"]) & ~Q(source_reference="")),
@@ -208,7 +218,11 @@ class CaseMaterial(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case} · {self.requirement.name}"
+        return f"{self.case} · {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.requirement.name if self.requirement_id else self.label
 
 
 class CaseTask(models.Model):

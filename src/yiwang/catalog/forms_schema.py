@@ -51,6 +51,9 @@ ALLOWED_KEYS = {
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
+# how the result reaches the applicant is the case's own choice (cases.DeliveryMethod), never a form field
+DELIVERY_NAMES = {"delivery", "delivery_method", "delivery_address", "pickup", "pickup_method"}
+DELIVERY_WORDS = ("领取方式", "送达方式", "取件方式")
 
 
 def _is_number(value: Any) -> bool:
@@ -76,10 +79,19 @@ def display_value(spec: dict, value: Any) -> Any:
     return value
 
 
-def validate_schema(schema: Any) -> list[dict]:
+def _asks_delivery(spec: dict) -> bool:
+    """A field of its own for how the result is delivered: the application page asks that already
+    (办理结果送达方式, what delivery uses), so a form must not ask it a second time."""
+    label = spec.get("label") if isinstance(spec.get("label"), str) else ""
+    return spec.get("name") in DELIVERY_NAMES or any(word in label for word in DELIVERY_WORDS)
+
+
+def validate_schema(schema: Any, *, authoring: bool = True) -> list[dict]:
     """Check a form definition; return it unchanged or raise ``InvalidInput`` listing every problem.
 
     ``errors`` is a list of Chinese messages, each naming the field by position and name.
+    ``authoring=False`` (checking an applicant's data against a stored definition) skips the rules
+    added after definitions were stored, so that an older published version keeps working.
     """
     problems: list[str] = []
     if not isinstance(schema, list):
@@ -105,6 +117,11 @@ def validate_schema(schema: Any) -> list[dict]:
         label = spec.get("label")
         if not isinstance(label, str) or not label.strip():
             problems.append(_("%(w)s：缺少标签 label。") % {"w": where})
+        if authoring and _asks_delivery(spec):
+            problems.append(
+                _("%(w)s：结果送达（领取）方式由申请页面统一询问（办理结果送达方式），申请表中不要另设此字段。")
+                % {"w": where}
+            )
         kind = spec.get("type")
         if kind not in FIELD_TYPES:
             problems.append(
@@ -268,7 +285,7 @@ def validate_form_data(schema: list[dict], data: dict[str, Any]) -> dict[str, An
     Raises ``InvalidInput`` with ``errors={field name: Chinese message}`` listing every wrong field
     at once (一次性告知), never only the first one.
     """
-    validate_schema(schema)
+    validate_schema(schema, authoring=False)
     data = data or {}
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}

@@ -4,6 +4,7 @@ and for the PDF (reportlab with the embedded CJK font from ``yiwang.core.pdf``).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -117,7 +118,12 @@ def material_source(m: MaterialRequirement) -> tuple[str, bool]:
     return _("申请人自备"), False
 
 
-def materials(version: ItemVersion) -> list[GuideMaterial]:
+def materials(
+    version: ItemVersion, file_url: Callable[[MaterialRequirement, str], str] | None = None
+) -> list[GuideMaterial]:
+    """The guide's material list; ``file_url(material, "blank_form" | "sample")`` gives the download
+    address of a blank form or sample (the portal serves them with their proper name and type)."""
+    file_url = file_url or (lambda m, kind: getattr(m, kind).url)
     out = []
     for m in version.materials.all():
         source, reusable = material_source(m)
@@ -133,8 +139,8 @@ def materials(version: ItemVersion) -> list[GuideMaterial]:
                 reusable=reusable,
                 basis=m.basis,
                 note=m.note,
-                blank_form_url=m.blank_form.url if m.blank_form else "",
-                sample_url=m.sample.url if m.sample else "",
+                blank_form_url=file_url(m, "blank_form") if m.blank_form else "",
+                sample_url=file_url(m, "sample") if m.sample else "",
             )
         )
     return out

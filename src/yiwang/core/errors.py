@@ -9,11 +9,20 @@ class YiwangError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, errors: dict | list | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict | list | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
         self.errors = errors
+        # further facts for the client, e.g. the draft that kept a failed submission's uploads
+        self.extra = extra or {}
 
     def as_dict(self) -> dict:
         body: dict = {"code": self.code, "detail": self.message}
@@ -21,6 +30,7 @@ class YiwangError(Exception):
             body["field"] = self.field
         if self.errors is not None:
             body["errors"] = self.errors
+        body.update({k: v for k, v in self.extra.items() if k not in body})
         return body
 
 

@@ -41,6 +41,7 @@ from yiwang.licences import services as licence_services
 from yiwang.licences.importer import import_licences
 from yiwang.licences.models import Licence, LicenceType
 
+from . import guide_files
 from .files import OFFICE_ROLES, DemoData, DemoDataError, demo_data, history_issuers, read
 
 ACTOR = "system:demo"
@@ -183,8 +184,11 @@ def load_catalog(departments: dict[str, Department], data: DemoData | None = Non
                 stages = [
                     {**s, "department": departments[s["department"]] if s["department"] else None} for s in spec.stages
                 ]
+                materials = guide_files.with_guide_files(
+                    spec.fields.get("name", ""), spec.base_code, spec.fields.get("form_schema") or [], spec.materials
+                )
                 draft = catalog_services.create_draft(
-                    item, actor=ACTOR, materials=[dict(m) for m in spec.materials], stages=stages, **spec.fields
+                    item, actor=ACTOR, materials=materials, stages=stages, **spec.fields
                 )
                 catalog_services.publish(draft, actor=ACTOR)
             created += 1

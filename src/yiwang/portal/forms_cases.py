@@ -19,6 +19,8 @@ from yiwang.core.errors import YiwangError
 FIELD_PREFIX = "f_"
 OFFER_PREFIX = "offer_"
 MATERIAL_PREFIX = "material_"
+REMOVE_PREFIX = "remove_"
+EXTRA_PREFIX = "extra_"
 
 _TEXT_INPUTS = {
     "id_number": {"autocomplete": "off", "spellcheck": "false"},
@@ -84,6 +86,7 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         with_applicant: bool = True,
         with_delivery: bool = True,
         supplied: dict | None = None,
+        extra_items: list[tuple[int, dict]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -101,6 +104,16 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             if only_materials is not None and requirement.pk not in only_materials:
                 continue
             self.material_rows.append(self._material_row(requirement))
+        # correction items naming no material (其他问题): a free upload each
+        self.extra_names = []
+        for index, item in extra_items or []:
+            name = f"{EXTRA_PREFIX}{index}"
+            self.fields[name] = forms.FileField(
+                label=_("其他问题：%(p)s") % {"p": item.get("problem", "")},
+                required=False,
+                help_text=_("如需提供材料，请在此上传（PDF/JPG/PNG/OFD）。"),
+            )
+            self.extra_names.append(name)
         if with_delivery:
             self.fields["delivery_method"] = forms.ChoiceField(
                 label=gettext_lazy("办理结果送达方式"),
@@ -198,6 +211,11 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             label=requirement.name, required=False, widget=forms.FileInput(attrs={"accept": accept})
         )
         row["upload"] = name
+        row["remove"] = None
+        if row["supplied"] is not None:
+            # a kept file or offer can be taken away without choosing another one
+            row["remove"] = f"{REMOVE_PREFIX}{requirement.pk}"
+            self.fields[row["remove"]] = forms.BooleanField(label=_("删除已提供的这份材料"), required=False)
         return row
 
     def bound_rows(self) -> list[dict]:
@@ -209,6 +227,7 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
                     **row,
                     "upload_field": self[row["upload"]] if row["upload"] else None,
                     "offer_field": self[row["offer"]] if row["offer"] else None,
+                    "remove_field": self[row["remove"]] if row.get("remove") else None,
                 }
             )
         return out
@@ -239,6 +258,25 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             for name in self.fields
             if name.startswith(MATERIAL_PREFIX) and self.cleaned_data.get(name)
         }
+
+    def extra_fields(self) -> list:
+        return [self[name] for name in self.extra_names]
+
+    def extras_data(self) -> dict:
+        """Correction item index → the free upload answering it."""
+        return {
+            int(name[len(EXTRA_PREFIX) :]): self.cleaned_data[name]
+            for name in self.extra_names
+            if self.cleaned_data.get(name)
+        }
+
+    def removed_data(self) -> list[int]:
+        """Requirements whose kept material the applicant takes away (and gives no new file for)."""
+        return [
+            row["requirement"].pk
+            for row in self.material_rows
+            if row.get("remove") and self.cleaned_data.get(row["remove"]) and not self.cleaned_data.get(row["upload"])
+        ]
 
     def offers_data(self) -> dict:
         chosen = {}

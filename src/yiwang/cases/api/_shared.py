@@ -313,6 +313,8 @@ def _idempotency_key(request) -> str:
 APPLICATION_DOC = (
     "multipart/form-data：`item`、`form_data`（JSON 字符串）、每份材料一个文件字段 `material_<材料编号>`，"
     "或以证照/共享数据免提交：`offer_<材料编号>` = 可用来源的标识（见 `GET /api/cases/offers/`）。"
+    "有误时一次 400 列出全部问题（`errors`：表单字段、缺少或有误的材料）；合格的文件保存在草稿中"
+    "（`draft` 为草稿编号），以同一 Idempotency-Key 重试即继续该草稿，无需再次上传。"
 )
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",

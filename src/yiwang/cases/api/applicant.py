@@ -22,7 +22,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
 
 from .. import selectors, services
-from ..models import Case, IdempotencyKey, PaymentOrder
+from ..models import Case, IdempotencyKey, PaymentOrder, Status
 from ._shared import (
     APPLICATION_DOC,
     IDEMPOTENCY,
@@ -68,7 +68,12 @@ class CaseListCreate(APIView):
     def post(self, request):
         data = ApplicationIn.parse(request.data)
         key = _idempotency_key(request)
-        replay = bool(key) and IdempotencyKey.objects.filter(user=request.user, key=key[:200]).exists()
+        replay = (
+            bool(key)
+            and IdempotencyKey.objects.filter(user=request.user, key=key[:200])
+            .exclude(case__status=Status.DRAFT)
+            .exists()
+        )
         files, offers = _uploads(request)
         case = services.submit_case(
             request.user,
@@ -287,7 +292,7 @@ class MaterialDownload(APIView):
             material.file.open("rb"),
             content_type=material.content_type or "application/octet-stream",
             as_attachment=True,
-            filename=f"{material.requirement.name}.{ext}",
+            filename=f"{material.display_name}.{ext}",
         )
 
 

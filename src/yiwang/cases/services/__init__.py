@@ -63,6 +63,7 @@ from .materials import (
     allowed_formats,
     check_upload,
     current_materials,
+    free_materials,
     sniff_format,
     validate_form,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "allowed_formats",
     "check_upload",
     "current_materials",
+    "free_materials",
     "sniff_format",
     "validate_form",
     # intake

@@ -32,7 +32,15 @@ from ._base import (
     _record,
     _writing,
 )
-from .materials import _check_complete, _put_materials, _requirement_key, _requirements, _use_offers, validate_form
+from .materials import (
+    _check_complete,
+    _put_free_uploads,
+    _put_materials,
+    _requirement_key,
+    _requirements,
+    _use_offers,
+    validate_form,
+)
 from .review import _open_step
 from .time_limits import _refresh_due
 
@@ -246,9 +254,11 @@ def resubmit_correction(
     form_data: Mapping | None = None,
     files: Mapping | None = None,
     offers: Mapping | None = None,
+    extra_files: Mapping | None = None,
 ) -> Case:
     """The applicant supplies the corrections (a new submission round). Every material named in the
-    request must be supplied again; ``form_data`` is merged and validated again. Before acceptance the
+    request must be supplied again; ``form_data`` is merged and validated again. ``extra_files`` maps
+    the index of a correction item that names no material (其他问题) to the file that answers it. Before acceptance the
     case returns to ``submitted`` and the acceptance clock restarts today; after acceptance the clock
     pause ends and the case returns to where it was."""
     with _writing() as written:
@@ -261,6 +271,7 @@ def resubmit_correction(
         case.form_data = validate_form(case.version, {**case.form_data, **dict(form_data or {})})
         case.save()
         _put_materials(case, user, files, offers, written)
+        _put_free_uploads(case, user, correction.items, extra_files, written)
         _use_offers(case, user)
         resupplied = set(case.materials.filter(round=case.submission_round).values_list("requirement_id", flat=True))
         missing = {
@@ -294,7 +305,7 @@ def resubmit_correction(
             before=before,
             round=case.submission_round,
             materials={
-                m.requirement_id: m.sm3 or m.source_reference
+                m.requirement_id or f"extra_{m.correction_item}": m.sm3 or m.source_reference
                 for m in case.materials.filter(round=case.submission_round)
             },
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,10 +20,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.catalog.forms_schema import validate_form_data
 from yiwang.catalog.models import ItemVersion, MaterialRequirement
-from yiwang.core.errors import InvalidInput, TooLarge
+from yiwang.core.errors import InvalidInput, TooLarge, YiwangError
 from yiwang.core.sm import sm3_hex
 
 from .. import material_sources
@@ -70,9 +71,9 @@ def allowed_formats(requirement: MaterialRequirement) -> list[str]:
     return wanted or list(FORMAT_NAMES)
 
 
-def check_upload(upload, requirement: MaterialRequirement) -> CheckedUpload:
+def check_upload(upload, requirement: MaterialRequirement, *, field: str | None = None) -> CheckedUpload:
     """Read an uploaded file (a Django File) and check its size and its real format, whatever its name says."""
-    field = f"material_{requirement.pk}"
+    field = field or f"material_{requirement.pk}"
     limit = settings.YIWANG_MAX_UPLOAD_BYTES
     chunks, size = [], 0
     if hasattr(upload, "seek"):
@@ -127,13 +128,23 @@ def _put_materials(
     files: Mapping | None,
     offers: Mapping | None,
     written: list[str],
+    *,
+    collect: dict[str, YiwangError] | None = None,
+    remove: Iterable | None = None,
 ) -> None:
     """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
 
     An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
-    submitted (after the case has its number)."""
+    submitted (after the case has its number). ``remove`` lists requirements whose material of this
+    round is taken away (a replaced upload needs no removal). With ``collect`` a bad upload or offer
+    does not raise: its error goes there (by field name) and the good ones are stored, so that one
+    answer lists every problem and the good files need not be chosen again."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
+    for key in remove or ():
+        req_id = _requirement_key(key)
+        if req_id in reqs:
+            _replace_material(case, reqs[req_id], user)
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
     for key, upload in (files or {}).items():
         req_id = _requirement_key(key)
@@ -142,7 +153,13 @@ def _put_materials(
         if upload is None:
             continue
         requirement = reqs[req_id]
-        checked = check_upload(upload, requirement)
+        try:
+            checked = check_upload(upload, requirement)
+        except YiwangError as exc:
+            if collect is None:
+                raise
+            collect[exc.field or f"material_{req_id}"] = exc
+            continue
         _replace_material(case, requirement, user)
         CaseMaterial.objects.create(
             case=case,
@@ -182,7 +199,9 @@ def _put_materials(
             uploaded_by=user if getattr(user, "pk", None) else None,
             region_code=case.region_code,
         )
-    if errors:
+    if errors and collect is not None:
+        collect.update({k: InvalidInput(v, field=k) for k, v in errors.items()})
+    elif errors:
         raise InvalidInput(_("申请材料有误，请按提示修改。"), errors=errors)
 
 
@@ -208,9 +227,58 @@ def _find_offer(case: Case, requirement: MaterialRequirement, reference: str):
 def current_materials(case: Case) -> dict[int, CaseMaterial]:
     """The material in force for each requirement: the one of the latest round that supplied it."""
     latest: dict[int, CaseMaterial] = {}
-    for material in case.materials.select_related("requirement").order_by("round", "id"):
+    for material in (
+        case.materials.filter(requirement__isnull=False).select_related("requirement").order_by("round", "id")
+    ):
         latest[material.requirement_id] = material
     return latest
+
+
+# A free upload answers a correction item that names no material (其他问题, e.g. 请补充提供健康证明):
+# any of the platform's formats, stored like a material of the round but with the item's label.
+@dataclass(frozen=True)
+class _FreeUpload:
+    name: str
+    formats: str = ",".join(FORMAT_NAMES)
+    pk: None = None
+
+
+FREE_UPLOAD = _FreeUpload(name=gettext_lazy("补正材料"))
+
+
+def _put_free_uploads(case: Case, user, items: list[dict], files: Mapping | None, written: list[str]) -> None:
+    """Store this round's uploads for the correction items (index in ``items`` → file) that name no
+    material and no form field."""
+    for key, upload in (files or {}).items():
+        index = int(str(key).removeprefix("extra_")) if str(key).removeprefix("extra_").isdigit() else -1
+        if upload is None:
+            continue
+        if not 0 <= index < len(items) or items[index].get("material") or items[index].get("field"):
+            raise InvalidInput(_("补正事项编号无效：%(k)s") % {"k": key}, field=f"extra_{key}")
+        checked = check_upload(upload, FREE_UPLOAD, field=f"extra_{index}")
+        path = f"cases/{case.region_code}/{case.pk}/r{case.submission_round}-x{index}-{uuid.uuid4().hex}.{checked.ext}"
+        name = default_storage.save(path, ContentFile(checked.data))
+        written.append(name)
+        CaseMaterial.objects.create(
+            case=case,
+            requirement=None,
+            label=(_("其他问题：%(p)s") % {"p": items[index].get("problem", "")})[:600],
+            correction_item=index,
+            round=case.submission_round,
+            file=name,
+            original_name=checked.original_name,
+            sm3=checked.sm3,
+            size=len(checked.data),
+            content_type=checked.content_type,
+            satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD,
+            uploaded_by=user if getattr(user, "pk", None) else None,
+            region_code=case.region_code,
+        )
+
+
+def free_materials(case: Case) -> list[CaseMaterial]:
+    """The free uploads that answered correction items (其他问题), every round, oldest first."""
+    return list(case.materials.filter(requirement__isnull=True).order_by("round", "correction_item"))
 
 
 def _use_offers(case: Case, user) -> None:
@@ -234,6 +302,13 @@ def _use_offers(case: Case, user) -> None:
 
 def _check_complete(case: Case) -> None:
     """Every required material the applicant must supply is there (uploaded or satisfied by a source)."""
+    missing = missing_materials(case)
+    if missing:
+        raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
+
+
+def missing_materials(case: Case) -> dict[str, str]:
+    """{material field: message} for each required material the applicant must supply but has not."""
     have = current_materials(case)
     missing = {}
     for requirement in case.version.materials.all():
@@ -241,8 +316,7 @@ def _check_complete(case: Case) -> None:
             continue
         if requirement.pk not in have:
             missing[f"material_{requirement.pk}"] = _("请提供“%(name)s”。") % {"name": requirement.name}
-    if missing:
-        raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------

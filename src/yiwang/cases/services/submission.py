@@ -10,7 +10,7 @@ commits, the other rolls back (its files deleted) and answers with the first one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, ServiceObject
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, YiwangError
 from yiwang.core.ids import validate_citizen_id, validate_uscc
 from yiwang.core.sm import sm3_hex
 from yiwang.identity import services as identity_services
@@ -37,6 +37,7 @@ from .materials import (
     _replace_material,
     _use_offers,
     current_materials,
+    missing_materials,
     validate_form,
 )
 
@@ -166,6 +167,7 @@ def save_draft(
     form_data: Mapping | None = None,
     files: Mapping | None = None,
     offers: Mapping | None = None,
+    remove_materials: Iterable | None = None,
     applicant_org: LegalPerson | str | None = None,
     delivery_method: str | None = None,
     delivery_address: str | None = None,
@@ -174,7 +176,8 @@ def save_draft(
 
     Nothing is required yet, but uploads are checked by content as they arrive. ``form_data`` replaces
     the stored form when given; ``files`` maps requirement id → file and replaces that material;
-    ``offers`` maps requirement id → offer reference (from ``material_sources.offers_for``).
+    ``offers`` maps requirement id → offer reference (from ``material_sources.offers_for``);
+    ``remove_materials`` lists requirement ids whose kept file or offer is taken away.
     """
     with _writing() as written:
         if case is not None:
@@ -192,7 +195,7 @@ def save_draft(
             draft.delivery_method = delivery_method or draft.delivery_method
             draft.delivery_address = (delivery_address or "").strip()[:200]
         draft.save()
-        _put_materials(draft, user, files, offers, written)
+        _put_materials(draft, user, files, offers, written, remove=remove_materials)
         _record(draft, "draft_saved", actor=user, role=APPLICANT, before=before)
         return draft
 
@@ -272,12 +275,9 @@ def _fingerprint(**request: Any) -> str:
     return sm3_hex(audit.canonical(request))
 
 
-def _retried(user, key: str, fingerprint: str) -> Case | None:
-    """The case an earlier request with this key created, or None. The same key with a different
-    request is refused: the client would otherwise believe its second application was filed."""
-    earlier = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
-    if earlier is None:
-        return None
+def _same_request(earlier: IdempotencyKey, fingerprint: str) -> Case:
+    """The case an earlier request with this key created. The same key with a different request is
+    refused: the client would otherwise believe its second application was filed."""
     if earlier.fingerprint and earlier.fingerprint != fingerprint:
         raise Conflict(
             _(
@@ -290,27 +290,88 @@ def _retried(user, key: str, fingerprint: str) -> Case | None:
     return earlier.case
 
 
-def _idempotent(user, idempotency_key: str | None, fingerprint: str, create: Callable[[Callable], Case]) -> Case:
-    """Run ``create(remember)`` once per (user, key): a retry — even one racing the first request —
-    returns the case the first created. ``create`` calls ``remember(case)`` inside its transaction."""
+def _earlier(user, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
+
+
+def _idempotent(user, idempotency_key: str | None, fingerprint: str, create: Callable[..., Case]) -> Case:
+    """Run ``create(remember, draft)`` once per (user, key): a retry — even one racing the first
+    request — returns the case the first created. ``create`` calls ``remember(case)`` inside its
+    transaction. When the first request failed but kept its uploads in a draft, the key names that
+    draft: a retry continues it (``draft``) instead of opening a second application."""
     key = (idempotency_key or "").strip()[:200]
     if not key or not getattr(user, "pk", None):
-        return create(lambda case: None)
-    if earlier := _retried(user, key, fingerprint):
-        return earlier
+        return create(lambda case: None, None)
+    earlier = _earlier(user, key)
+    pending = earlier if earlier is not None and earlier.case.status == Status.DRAFT else None
+    if earlier is not None and pending is None:
+        return _same_request(earlier, fingerprint)
 
     def remember(case: Case) -> None:
+        if pending is not None:
+            IdempotencyKey.objects.filter(pk=pending.pk).update(fingerprint=fingerprint, case=case)
+            return
         IdempotencyKey.objects.create(
             user=user, key=key, fingerprint=fingerprint, case=case, region_code=case.region_code
         )
 
     try:
-        return create(remember)
-    except IntegrityError:
-        # the racing request committed first (unique user+key); this one rolled back
-        if earlier := _retried(user, key, fingerprint):
-            return earlier
+        return create(remember, pending.case_id if pending else None)
+    except (IntegrityError, Conflict):
+        # the racing request committed first (unique user+key, or it submitted the same draft); this
+        # one rolled back
+        found = _earlier(user, key)
+        if found is not None and found.case.status != Status.DRAFT:
+            return _same_request(found, fingerprint)
         raise
+
+
+def _one_answer(problems: Mapping[str, YiwangError]) -> YiwangError:
+    """Every problem of an application — form fields, delivery, materials — as one error (一次性告知):
+    ``errors`` maps each field name to its message. A lone over-large file keeps its own status (413)."""
+    if len(problems) == 1:
+        (only,) = problems.values()
+        if isinstance(only, TooLarge):
+            return only
+    errors = {name: exc.message for name, exc in problems.items()}
+    return InvalidInput(
+        _("申请有%(n)d处需要修改：%(e)s") % {"n": len(errors), "e": "；".join(errors.values())},
+        field=next(iter(errors)) if len(errors) == 1 else None,
+        errors=errors,
+    )
+
+
+def _problems_of(exc: YiwangError) -> dict[str, YiwangError]:
+    if isinstance(exc.errors, dict) and exc.errors:
+        return {str(k): InvalidInput(str(v), field=str(k)) for k, v in exc.errors.items()}
+    return {exc.field or "non_field": exc}
+
+
+def _check_fields(case: Case, form: Mapping, delivery: tuple) -> dict[str, YiwangError]:
+    """Clean the form and the delivery choice onto ``case``; return their problems by field name."""
+    problems: dict[str, YiwangError] = {}
+    try:
+        case.form_data = validate_form(case.version, form)
+    except InvalidInput as exc:
+        problems.update(_problems_of(exc))
+        case.form_data = dict(form)  # kept as typed, like a saved draft
+    try:
+        _set_delivery(case, *delivery)
+    except InvalidInput as exc:
+        problems.update(_problems_of(exc))
+    return problems
+
+
+def _check_materials(case: Case, user, files, offers, remove, written: list[str]) -> dict[str, YiwangError]:
+    """Store the good uploads and offers of ``case`` (saved); return the bad and the missing ones."""
+    uploads: dict[str, YiwangError] = {}
+    _put_materials(case, user, files, offers, written, collect=uploads, remove=remove)
+    missing = {k: InvalidInput(v, field=k) for k, v in missing_materials(case).items()}
+    return {**missing, **uploads}
+
+
+def _kept(case: Case) -> bool:
+    return case.materials.filter(round=case.submission_round).exists()
 
 
 def submit_case(
@@ -321,6 +382,7 @@ def submit_case(
     form_data: Mapping | None = None,
     files: Mapping | None = None,
     offers: Mapping | None = None,
+    remove_materials: Iterable | None = None,
     applicant_org: LegalPerson | str | None = None,
     delivery_method: str | None = None,
     delivery_address: str | None = None,
@@ -336,20 +398,34 @@ def submit_case(
     source records the holder's consent (``source.use``) inside this transaction. The case gets its
     number and ``submitted`` status; the acceptance clock starts.
 
+    One answer names every problem (form fields, delivery, missing or bad materials: ``errors`` by
+    field name). The good uploads of a failed submission are kept in the draft (a new draft when the
+    application was new; its id is the error's ``extra["draft"]``), so the applicant does not choose
+    them again; nothing is submitted and, when nothing was worth keeping, nothing is written.
+
     ``idempotency_key``: the same key from the same user returns the case created first, even when two
-    retries race (the loser's transaction is rolled back and its files deleted).
+    retries race (the loser's transaction is rolled back and its files deleted); after a failure that
+    kept a draft, the same key continues that draft.
     """
     fingerprint = _fingerprint(
         item=str(getattr(item, "pk", item)), case=str(getattr(case, "pk", case)), form_data=dict(form_data or {}),
         files=files, offers=offers, applicant_org=str(getattr(applicant_org, "pk", applicant_org)),
         delivery_method=delivery_method, delivery_address=delivery_address,
+        remove=sorted(str(r) for r in remove_materials or ()),
     )  # fmt: skip
 
-    def create(remember: Callable[[Case], None]) -> Case:
+    def create(remember: Callable[[Case], None], draft: int | None) -> Case:
+        kept: Case | None = None
         with _writing() as written:
             now = timezone.now()
-            if case is not None:
-                target = _own_draft(user, case, editing=True)
+            existing = case if case is not None else draft
+            if existing is not None:
+                target = _own_draft(user, existing, editing=True)
+                if item is not None and case is None and str(getattr(item, "pk", item)) not in (
+                    str(target.item_id),
+                    target.item.code,
+                ):
+                    raise Conflict(_("这一提交已用于另一份申请，请重新打开申请页面。"), field="idempotency_key")
                 _set_applicant(target, user, applicant_org)
                 merged = {**target.form_data, **dict(form_data or {})}
             elif item is not None:
@@ -357,13 +433,22 @@ def submit_case(
                 merged = dict(form_data or {})
             else:
                 raise InvalidInput(_("请选择要申报的事项。"), field="item")
-            target.form_data = validate_form(target.version, merged)
-            _set_delivery(target, delivery_method, delivery_address)
+            problems = _check_fields(target, merged, (delivery_method, delivery_address))
             target.save()
             remember(target)
-            _put_materials(target, user, files, offers, written)
-            _submit(target, user, APPLICANT, Status.DRAFT, now)
-            return target
+            problems.update(_check_materials(target, user, files, offers, remove_materials, written))
+            if problems:
+                error = _one_answer(problems)
+                if existing is None and not _kept(target):
+                    raise error  # nothing worth keeping: roll the new draft back
+                _record(target, "draft_saved", actor=user, role=APPLICANT, before=Status.DRAFT if existing else "")
+                kept = target
+            else:
+                _submit(target, user, APPLICANT, Status.DRAFT, now)
+                return target
+        # committed: the draft keeps the good uploads; the applicant hears every problem at once
+        error.extra["draft"] = kept.pk
+        raise error
 
     return _idempotent(user, idempotency_key, fingerprint, create)
 
@@ -427,7 +512,7 @@ def start_window_case(
         delivery_method=delivery_method, delivery_address=delivery_address, accept=accept,
     )  # fmt: skip
 
-    def create(remember: Callable[[Case], None]) -> Case:
+    def create(remember: Callable[[Case], None], _draft: int | None) -> Case:
         with _writing() as written:
             now = timezone.now()
             version = _current_version(item)
@@ -447,11 +532,12 @@ def start_window_case(
                 channel=Channel.WINDOW,
                 status=Status.DRAFT,
             )
-            case.form_data = validate_form(version, form_data)
-            _set_delivery(case, delivery_method, delivery_address)
+            problems = _check_fields(case, dict(form_data or {}), (delivery_method, delivery_address))
             case.save()
             remember(case)
-            _put_materials(case, clerk, files, offers, written)
+            problems.update(_check_materials(case, clerk, files, offers, None, written))
+            if problems:
+                raise _one_answer(problems)  # at the window nothing is kept: the clerk has the papers
             _submit(case, clerk, Role.WINDOW_CLERK, "", now)
             if accept:
                 _accept(case, clerk, Role.WINDOW_CLERK, written, deemed=False)

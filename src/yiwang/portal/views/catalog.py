@@ -3,12 +3,16 @@ selectors (reads only) and turn business errors into a page with the message."""
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path
+
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.catalog import guide, selectors, services
 from yiwang.catalog.models import Handling, ItemType, ItemVersion, OnlineDepth, Theme
@@ -98,13 +102,46 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         "is_current": current is not None and current.pk == version.pk,
         "online_open": selectors.can_apply_online(version),
         "summary": guide.summary_rows(version),
-        "materials": guide.materials(version),
+        "materials": guide.materials(
+            version, file_url=_guide_file_url(version, current is not None and current.pk == version.pk)
+        ),
         "stages": guide.stages(version),
         "zero_visit": guide.is_zero_visit(version),
         # staff do not apply as persons: a window clerk takes the item in at the window instead
         "staff_roles": identity_selectors.roles_of(request.user),
     }
     return render(request, "portal/catalog/guide.html", context)
+
+
+GUIDE_FILES = {"blank_form": gettext_lazy("空白表格"), "sample": gettext_lazy("示例样表")}
+
+
+def _guide_file_url(version: ItemVersion, is_current: bool):
+    query = "" if is_current else f"?version={version.number}"
+
+    def url(material, kind: str) -> str:
+        return reverse("portal:item_material_file", args=[version.item.code, material.pk, kind]) + query
+
+    return url
+
+
+def item_material_file(request: HttpRequest, code: str, material_id: int, kind: str) -> HttpResponse:
+    """The blank form (空白表格) or filled-in sample (示例样表) of one material of the guide's version, as
+    a download named after the material, with the type its content has."""
+    try:
+        version = _version(request, code)
+    except NotFound as exc:
+        return _not_found(request, exc)
+    material = version.materials.filter(pk=material_id).first()
+    stored = getattr(material, kind, None) if material is not None and kind in GUIDE_FILES else None
+    if not stored:
+        return _not_found(request, NotFound(_("该材料没有%(k)s。") % {"k": GUIDE_FILES.get(kind, _("此文件"))}))
+    ext = Path(stored.name).suffix.lower()
+    content_type = mimetypes.guess_type(f"x{ext}")[0] or "application/octet-stream"
+    filename = f"{material.name}-{GUIDE_FILES[kind]}{ext}"
+    response = FileResponse(stored.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def item_guide_pdf(request: HttpRequest, code: str) -> HttpResponse:
@@ -123,4 +160,5 @@ urlpatterns = [
     path("search/", search, name="search"),
     path("items/<str:code>/", item_guide, name="item_guide"),
     path("items/<str:code>/guide.pdf", item_guide_pdf, name="item_guide_pdf"),
+    path("items/<str:code>/materials/<int:material_id>/<str:kind>/", item_material_file, name="item_material_file"),
 ]

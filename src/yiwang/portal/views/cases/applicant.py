@@ -37,17 +37,29 @@ def _chosen_org(organisations: list, uscc: str | None):
 
 
 def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResponse:
+    kept = draft is not None and request.method == "POST" and any(r["supplied"] for r in form.material_rows)
     context = {
         "version": version,
         "item": version.item,
         "form": form,
         "rows": form.bound_rows(),
         "draft": draft,
-        "files_lost": request.method == "POST" and bool(request.FILES),
+        "files_kept": kept and bool(request.FILES),
+        "files_lost": request.method == "POST" and bool(request.FILES) and not kept,
         # a draft of a version that no longer takes online applications can only be deleted
         "online_open": draft is None or catalog_selectors.can_apply_online(draft.version),
     }
     return render(request, "portal/cases/apply.html", context, status=status)
+
+
+def _failed_on_draft(request, version, form: f.ApplicationForm, exc: YiwangError, draft: Case, **form_kwargs):
+    """The page again after a failed submission whose good uploads the draft kept: the same entries,
+    every error, and the kept files shown as 已上传 (posting on now goes to the draft)."""
+    supplied = _supplied(draft)
+    again = f.ApplicationForm(version, request.POST, request.FILES, supplied=supplied, **form_kwargs)
+    again.is_valid()
+    again.show_error(exc)
+    return _render_apply(request, version, again, draft=draft, status=exc.status)
 
 
 @login_required
@@ -65,14 +77,12 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     if posted_org is None and version.service_object == "organisation" and organisations:
         posted_org = organisations[0].uscc
     organisation = _chosen_org(organisations, posted_org)
-    form = f.ApplicationForm(
-        version,
-        request.POST or None,
-        request.FILES or None,
-        offers=selectors.offers_for_application(request.user, version, organisation=organisation),
-        organisations=organisations,
-        applicant_label=label,
-    )
+    form_kwargs = {
+        "offers": selectors.offers_for_application(request.user, version, organisation=organisation),
+        "organisations": organisations,
+        "applicant_label": label,
+    }
+    form = f.ApplicationForm(version, request.POST or None, request.FILES or None, **form_kwargs)
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
         common = {
@@ -90,6 +100,9 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("portal:case_submitted", ref=case.number)
             draft = services.save_draft(request.user, item=version.item, **common)
         except YiwangError as exc:
+            kept = selectors.drafts_for(request.user).filter(pk=exc.extra.get("draft")).first()
+            if kept is not None:
+                return _failed_on_draft(request, version, form, exc, kept, **form_kwargs)
             form.show_error(exc)
             return _render_apply(request, version, form, status=exc.status)
         messages.success(request, _("草稿已保存。您可以随时在“我的办件”中继续填写。"))
@@ -146,15 +159,9 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         key = f"{f.OFFER_PREFIX}{req_id}"
         if len(found) == 1 and key in initial:
             initial[key] = initial[key] == found[0].reference
+    form_kwargs = {"offers": offers, "organisations": organisations, "applicant_label": label, "initial": initial}
     form = f.ApplicationForm(
-        case.version,
-        request.POST or None,
-        request.FILES or None,
-        offers=offers,
-        organisations=organisations,
-        applicant_label=label,
-        supplied=supplied,
-        initial=initial,
+        case.version, request.POST or None, request.FILES or None, supplied=supplied, **form_kwargs
     )
     if request.method == "POST":
         if action == "delete":
@@ -169,6 +176,7 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "form_data": form.form_data(),
                 "files": form.files_data(),
                 "offers": form.offers_data(),
+                "remove_materials": form.removed_data(),
                 **form.delivery(),
             }
             common["applicant_org"] = form.applicant_org()
@@ -178,8 +186,10 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("portal:case_submitted", ref=submitted.number)
                 services.save_draft(request.user, case=case.pk, **common)
             except YiwangError as exc:
-                form.show_error(exc)
                 case.refresh_from_db()
+                if case.status == Status.DRAFT:
+                    return _failed_on_draft(request, case.version, form, exc, case, **form_kwargs)
+                form.show_error(exc)
                 return _render_apply(request, case.version, form, draft=case, status=exc.status)
             messages.success(request, _("草稿已保存。"))
             return redirect("portal:draft", pk=case.pk)
@@ -235,6 +245,7 @@ def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm
         return None
     fields = {p["field"] for p in correction.items if p.get("field")}
     materials = {p["material"] for p in correction.items if p.get("material")}
+    extras = [(i, p) for i, p in enumerate(correction.items) if not p.get("field") and not p.get("material")]
     return f.ApplicationForm(
         case.version,
         data,
@@ -244,6 +255,7 @@ def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm
         only_materials=materials,
         with_applicant=False,
         with_delivery=False,
+        extra_items=extras,
         initial=f.initial_for(case),
     )
 
@@ -258,6 +270,7 @@ def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="",
         "todo": selectors.applicant_todo(case),
         "documents": selectors.documents_for(request.user, case),
         "materials": _material_views(case),
+        "free_materials": services.free_materials(case),
         "orders": case.payments.all(),
         "resubmit_form": resubmit or (_resubmit_form(request.user, case) if "resubmit" in actions else None),
         "withdraw_form": withdraw or f.WithdrawForm(),
@@ -294,6 +307,7 @@ def case_resubmit(request: HttpRequest, ref: str) -> HttpResponse:
                 form_data=form.form_data(),
                 files=form.files_data(),
                 offers=form.offers_data(),
+                extra_files=form.extras_data(),
             )
         except YiwangError as exc:
             form.show_error(exc)
@@ -375,5 +389,5 @@ def case_material(request: HttpRequest, ref: str, material_id: int) -> HttpRespo
     except NotFound as exc:
         raise Http404(exc.message) from None
     ext = material.file.name.rsplit(".", 1)[-1]
-    filename = material.original_name or f"{material.requirement.name}.{ext}"
+    filename = material.original_name or f"{material.display_name}.{ext}"
     return _pdf_or_file(material.file, filename, inline=False, content_type=material.content_type)

@@ -1,0 +1,77 @@
+"""The applicant's form in a browser: one submit names every problem (form and materials) and keeps
+the files already chosen; the form is prefilled from the account; corrections get upload slots."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from yiwang.core.calendar import seed_from_package
+from yiwang.demo import loader
+from yiwang.demo.files import demo_data
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n"
+CITIZEN = demo_data().citizens[0]  # 张伟, logs in with his phone number
+PASSWORD = demo_data().password
+
+
+@pytest.fixture
+def demo_catalog(transactional_db):
+    seed_from_package(range(2024, 2027))
+    loader.load_people_and_catalog(io.StringIO())
+
+
+@pytest.fixture
+def scan(tmp_path) -> Path:
+    path = tmp_path / "身份证扫描件.pdf"
+    path.write_bytes(PDF)
+    return path
+
+
+def log_in(page, username: str) -> None:
+    page.goto(page.base_url + "/login/")
+    page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="退出").wait_for()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_submit_names_every_problem_and_keeps_the_chosen_file(page, shots, demo_catalog, scan, tmp_path):
+    log_in(page, CITIZEN.phone)
+    page.goto(page.base_url + "/search/?q=失业保险金")
+    page.get_by_role("link", name="失业保险金申领").click()
+    page.get_by_role("link", name="在线办理").click()
+    page.get_by_role("heading", level=1, name="失业保险金申领").wait_for()
+    page.get_by_label("申请人姓名").fill(CITIZEN.name)
+    page.get_by_label("公民身份号码").fill(CITIZEN.id_number)
+    page.get_by_label("联系电话").fill("13800000001")
+    page.get_by_label("收款银行账号").fill("6222021234567890123")
+    identity = page.locator("fieldset.material", has_text="申请人居民身份证")
+    identity.get_by_label("上传文件").set_input_files(scan)
+    # the pledge is not ticked and the bank-account material is missing: one answer names both
+    page.get_by_role("button", name="提交申请").click()
+    summary = page.get_by_role("alert").inner_text()
+    assert "请勾选「本人承诺所填信息及提交材料真实、有效」。" in summary
+    assert "请提供“社会保障卡或银行账户信息”。" in summary
+    # the file chosen before is kept: shown as uploaded, not to be chosen again
+    identity = page.locator("fieldset.material", has_text="申请人居民身份证")
+    assert "已上传：身份证扫描件.pdf" in identity.inner_text()
+    assert "无需重新选择" in page.locator("main").inner_text()
+    assert page.get_by_label("收款银行账号").input_value() == "6222021234567890123"
+    shots(page, "1-all-errors-file-kept")
+
+    page.get_by_label("本人承诺所填信息及提交材料真实、有效").check()
+    account = tmp_path / "银行卡.pdf"
+    account.write_bytes(PDF)
+    page.locator("fieldset.material", has_text="社会保障卡或银行账户信息").get_by_label("上传文件").set_input_files(
+        account
+    )
+    page.get_by_role("button", name="提交申请").click()
+    page.get_by_role("heading", name="申请已提交").wait_for()
+    shots(page, "2-submitted")
+    page.get_by_role("link", name="查看办件").click()
+    materials = page.locator("main").inner_text()
+    assert "身份证扫描件.pdf" in materials and "银行卡.pdf" in materials
