@@ -141,7 +141,7 @@ def test_a_kept_material_can_be_removed_from_the_draft(world, submit, settings, 
         submit(files=files_for(world, 0))
     draft = err.value.extra["draft"]
     with django_capture_on_commit_callbacks(execute=True):
-        services.save_draft(world.citizen_user, case=draft, remove_materials=[world.materials[0].pk])
+        services.remove_draft_material(world.citizen_user, draft, world.materials[0].pk)
     assert CaseMaterial.objects.count() == 0 and media_files(settings) == []
     with pytest.raises(InvalidInput) as err:
         services.submit_case(world.citizen_user, case=draft, files=files_for(world, 1))

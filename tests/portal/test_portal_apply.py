@@ -128,9 +128,9 @@ def test_a_kept_file_can_be_removed_from_the_draft(client, world):
     client.post(reverse("portal:apply", args=[world.item.code]), data)
     draft = Case.objects.get()
     page = _text(client.get(reverse("portal:draft", args=[draft.pk])))
-    remove = f"remove_{world.materials[0].pk}"
-    assert f'name="{remove}"' in page and "删除已提供的这份材料" in page
-    client.post(reverse("portal:draft", args=[draft.pk]), form_post(world, action="save", **{remove: "on"}))
+    remove = reverse("portal:draft_remove_material", args=[draft.pk, world.materials[0].pk])
+    assert f'formaction="{remove}"' in page
+    client.post(remove)
     assert draft.materials.count() == 0
 
 

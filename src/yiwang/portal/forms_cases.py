@@ -19,7 +19,6 @@ from yiwang.core.errors import YiwangError
 FIELD_PREFIX = "f_"
 OFFER_PREFIX = "offer_"
 MATERIAL_PREFIX = "material_"
-REMOVE_PREFIX = "remove_"
 EXTRA_PREFIX = "extra_"
 
 _TEXT_INPUTS = {
@@ -211,11 +210,6 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             label=requirement.name, required=False, widget=forms.FileInput(attrs={"accept": accept})
         )
         row["upload"] = name
-        row["remove"] = None
-        if row["supplied"] is not None:
-            # a kept file or offer can be taken away without choosing another one
-            row["remove"] = f"{REMOVE_PREFIX}{requirement.pk}"
-            self.fields[row["remove"]] = forms.BooleanField(label=_("删除已提供的这份材料"), required=False)
         return row
 
     def bound_rows(self) -> list[dict]:
@@ -227,7 +221,6 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
                     **row,
                     "upload_field": self[row["upload"]] if row["upload"] else None,
                     "offer_field": self[row["offer"]] if row["offer"] else None,
-                    "remove_field": self[row["remove"]] if row.get("remove") else None,
                 }
             )
         return out
@@ -269,14 +262,6 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
             for name in self.extra_names
             if self.cleaned_data.get(name)
         }
-
-    def removed_data(self) -> list[int]:
-        """Requirements whose kept material the applicant takes away (and gives no new file for)."""
-        return [
-            row["requirement"].pk
-            for row in self.material_rows
-            if row.get("remove") and self.cleaned_data.get(row["remove"]) and not self.cleaned_data.get(row["upload"])
-        ]
 
     def offers_data(self) -> dict:
         chosen = {}

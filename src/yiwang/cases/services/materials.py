@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -130,21 +130,15 @@ def _put_materials(
     written: list[str],
     *,
     collect: dict[str, YiwangError] | None = None,
-    remove: Iterable | None = None,
 ) -> None:
     """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
 
     An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
-    submitted (after the case has its number). ``remove`` lists requirements whose material of this
-    round is taken away (a replaced upload needs no removal). With ``collect`` a bad upload or offer
+    submitted (after the case has its number). With ``collect`` a bad upload or offer
     does not raise: its error goes there (by field name) and the good ones are stored, so that one
     answer lists every problem and the good files need not be chosen again."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
-    for key in remove or ():
-        req_id = _requirement_key(key)
-        if req_id in reqs:
-            _replace_material(case, reqs[req_id], user)
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
     for key, upload in (files or {}).items():
         req_id = _requirement_key(key)

@@ -10,7 +10,7 @@ commits, the other rolls back (its files deleted) and answers with the first one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -167,7 +167,6 @@ def save_draft(
     form_data: Mapping | None = None,
     files: Mapping | None = None,
     offers: Mapping | None = None,
-    remove_materials: Iterable | None = None,
     applicant_org: LegalPerson | str | None = None,
     delivery_method: str | None = None,
     delivery_address: str | None = None,
@@ -176,8 +175,7 @@ def save_draft(
 
     Nothing is required yet, but uploads are checked by content as they arrive. ``form_data`` replaces
     the stored form when given; ``files`` maps requirement id → file and replaces that material;
-    ``offers`` maps requirement id → offer reference (from ``material_sources.offers_for``);
-    ``remove_materials`` lists requirement ids whose kept file or offer is taken away.
+    ``offers`` maps requirement id → offer reference (from ``material_sources.offers_for``).
     """
     with _writing() as written:
         if case is not None:
@@ -195,7 +193,7 @@ def save_draft(
             draft.delivery_method = delivery_method or draft.delivery_method
             draft.delivery_address = (delivery_address or "").strip()[:200]
         draft.save()
-        _put_materials(draft, user, files, offers, written, remove=remove_materials)
+        _put_materials(draft, user, files, offers, written)
         _record(draft, "draft_saved", actor=user, role=APPLICANT, before=before)
         return draft
 
@@ -362,10 +360,10 @@ def _check_fields(case: Case, form: Mapping, delivery: tuple) -> dict[str, Yiwan
     return problems
 
 
-def _check_materials(case: Case, user, files, offers, remove, written: list[str]) -> dict[str, YiwangError]:
+def _check_materials(case: Case, user, files, offers, written: list[str]) -> dict[str, YiwangError]:
     """Store the good uploads and offers of ``case`` (saved); return the bad and the missing ones."""
     uploads: dict[str, YiwangError] = {}
-    _put_materials(case, user, files, offers, written, collect=uploads, remove=remove)
+    _put_materials(case, user, files, offers, written, collect=uploads)
     missing = {k: InvalidInput(v, field=k) for k, v in missing_materials(case).items()}
     return {**missing, **uploads}
 
@@ -382,7 +380,6 @@ def submit_case(
     form_data: Mapping | None = None,
     files: Mapping | None = None,
     offers: Mapping | None = None,
-    remove_materials: Iterable | None = None,
     applicant_org: LegalPerson | str | None = None,
     delivery_method: str | None = None,
     delivery_address: str | None = None,
@@ -411,7 +408,6 @@ def submit_case(
         item=str(getattr(item, "pk", item)), case=str(getattr(case, "pk", case)), form_data=dict(form_data or {}),
         files=files, offers=offers, applicant_org=str(getattr(applicant_org, "pk", applicant_org)),
         delivery_method=delivery_method, delivery_address=delivery_address,
-        remove=sorted(str(r) for r in remove_materials or ()),
     )  # fmt: skip
 
     def create(remember: Callable[[Case], None], draft: int | None) -> Case:
@@ -421,9 +417,14 @@ def submit_case(
             existing = case if case is not None else draft
             if existing is not None:
                 target = _own_draft(user, existing, editing=True)
-                if item is not None and case is None and str(getattr(item, "pk", item)) not in (
-                    str(target.item_id),
-                    target.item.code,
+                if (
+                    item is not None
+                    and case is None
+                    and str(getattr(item, "pk", item))
+                    not in (
+                        str(target.item_id),
+                        target.item.code,
+                    )
                 ):
                     raise Conflict(_("这一提交已用于另一份申请，请重新打开申请页面。"), field="idempotency_key")
                 _set_applicant(target, user, applicant_org)
@@ -436,7 +437,7 @@ def submit_case(
             problems = _check_fields(target, merged, (delivery_method, delivery_address))
             target.save()
             remember(target)
-            problems.update(_check_materials(target, user, files, offers, remove_materials, written))
+            problems.update(_check_materials(target, user, files, offers, written))
             if problems:
                 error = _one_answer(problems)
                 if existing is None and not _kept(target):
@@ -535,7 +536,7 @@ def start_window_case(
             problems = _check_fields(case, dict(form_data or {}), (delivery_method, delivery_address))
             case.save()
             remember(case)
-            problems.update(_check_materials(case, clerk, files, offers, None, written))
+            problems.update(_check_materials(case, clerk, files, offers, written))
             if problems:
                 raise _one_answer(problems)  # at the window nothing is kept: the clerk has the papers
             _submit(case, clerk, Role.WINDOW_CLERK, "", now)

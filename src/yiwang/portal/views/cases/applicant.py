@@ -176,7 +176,6 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "form_data": form.form_data(),
                 "files": form.files_data(),
                 "offers": form.offers_data(),
-                "remove_materials": form.removed_data(),
                 **form.delivery(),
             }
             common["applicant_org"] = form.applicant_org()
