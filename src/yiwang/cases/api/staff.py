@@ -6,6 +6,7 @@ the extension decision, and the work and acceptance queues.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -35,7 +36,10 @@ class TaskIn(_In):
 
 
 class DecideIn(_In):
-    approve = serializers.BooleanField()
+    approve = serializers.BooleanField(
+        help_text="true 准予，false 不予（必填）",
+        error_messages={"required": gettext_lazy("请选择审批决定（approve）：准予或不予。")},
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     task = serializers.IntegerField(required=False, allow_null=True)
 
@@ -55,7 +59,11 @@ class ExtensionIn(_In):
 
 
 class ExtensionDecisionIn(_In):
-    approve = serializers.BooleanField(default=True)
+    # no default: an approver must say yes or no, a missing field is never an approval
+    approve = serializers.BooleanField(
+        help_text="true 批准，false 不批准（必填）",
+        error_messages={"required": gettext_lazy("请选择是否批准延期（approve）。")},
+    )
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 

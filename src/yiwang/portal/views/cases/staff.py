@@ -146,7 +146,7 @@ def _return(user, case, form):
 
 
 def _decide(user, case, form):
-    approve = form.cleaned_data["decision"] != "deny"
+    approve = form.cleaned_data["decision"] == "approve"
     services.decide(user, case.pk, approve=approve, reason=form.cleaned_data["reason"])
     return _("已作出准予办理的决定，决定书已生成。") if approve else _("已作出不予办理的决定，决定书已生成。")
 
@@ -173,7 +173,7 @@ def _approve_extension(user, case, form):
         pk = pending.pk if pending else None
     if pk is None:
         raise NotFound(_("未找到该延期申请。"))
-    approve = form.cleaned_data["decision"] != "reject"
+    approve = form.cleaned_data["decision"] == "approve"
     services.approve_extension(user, pk, approve=approve, comment=form.cleaned_data["comment"])
     return _("已批准延期。") if approve else _("已不批准延期。")
 
