@@ -75,8 +75,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
         departments.get(int(request.GET["department"])) if request.GET.get("department", "").isdigit() else None
     )
     role = request.GET.get("role") if request.GET.get("role") in {r.role for r in my_roles} else None
-    tasks = list(selectors.work_queue(user, department, role)[: QUEUE_LIMIT * 2])
+    tasks = selectors.attach_overdue_days(
+        selectors.work_queue(user, department, role)[: QUEUE_LIMIT * 2], case_of=lambda t: t.case
+    )
     cases = selectors.department_cases(user, department)
+    marked = selectors.attach_overdue_days  # each list gets its time-limit marks with one calendar look-up
     context = {
         "roles": my_roles,
         "departments": list(departments.values()),
@@ -84,16 +87,16 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "department": department,
         "role": role,
         "is_clerk": any(r.role == StaffRole.Role.WINDOW_CLERK for r in my_roles),
-        "to_accept": selectors.acceptance_queue(user, department)[:QUEUE_LIMIT],
+        "to_accept": marked(selectors.acceptance_queue(user, department)[:QUEUE_LIMIT]),
         "to_claim": [t for t in tasks if t.status == CaseTask.State.OPEN][:QUEUE_LIMIT],
         "mine": [t for t in tasks if t.status == CaseTask.State.CLAIMED][:QUEUE_LIMIT],
-        "in_review": cases.filter(status__in=[Status.ACCEPTED, Status.IN_REVIEW])[:QUEUE_LIMIT],
-        "suspended": cases.filter(status=Status.SUSPENDED)[:QUEUE_LIMIT],
-        "correction": cases.filter(status=Status.CORRECTION_REQUESTED)[:QUEUE_LIMIT],
-        "red": selectors.department_cases(user, department, warning=WarningLevel.RED)[:QUEUE_LIMIT],
-        "yellow": selectors.department_cases(user, department, warning=WarningLevel.YELLOW)[:QUEUE_LIMIT],
-        "to_complete": cases.filter(status__in=[Status.APPROVED, Status.DENIED])[:QUEUE_LIMIT],
-        "to_deliver": cases.filter(status=Status.COMPLETED)[:QUEUE_LIMIT],
+        "in_review": marked(cases.filter(status__in=[Status.ACCEPTED, Status.IN_REVIEW])[:QUEUE_LIMIT]),
+        "suspended": marked(cases.filter(status=Status.SUSPENDED)[:QUEUE_LIMIT]),
+        "correction": marked(cases.filter(status=Status.CORRECTION_REQUESTED)[:QUEUE_LIMIT]),
+        "red": marked(selectors.department_cases(user, department, warning=WarningLevel.RED)[:QUEUE_LIMIT]),
+        "yellow": marked(selectors.department_cases(user, department, warning=WarningLevel.YELLOW)[:QUEUE_LIMIT]),
+        "to_complete": marked(cases.filter(status__in=[Status.APPROVED, Status.DENIED])[:QUEUE_LIMIT]),
+        "to_deliver": marked(cases.filter(status=Status.COMPLETED)[:QUEUE_LIMIT]),
         "extensions": selectors.pending_extensions(user)[:QUEUE_LIMIT],
         "warning_tags": WARNING_TAGS,
     }
@@ -273,7 +276,7 @@ def staff_case(request: HttpRequest, ref: str) -> HttpResponse:
     denied = _staff_or_403(request)
     if denied:
         return denied
-    return _render_staff_case(request, _staff_case(request, ref))
+    return _render_staff_case(request, selectors.time_limit_of(_staff_case(request, ref)))
 
 
 @login_required
@@ -290,13 +293,14 @@ def staff_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     factory, run = ACTIONS[action]
     form = factory(case, request.POST) if factory else None
     if form is not None and not form.is_valid():
-        return _render_staff_case(request, case, failed=action, bound=form, status=400)
+        return _render_staff_case(request, selectors.time_limit_of(case), failed=action, bound=form, status=400)
     try:
         message = run(request.user, case, form)
     except YiwangError as exc:
         if form is not None:
             form.show_error(exc)
         case.refresh_from_db()
+        selectors.time_limit_of(case)
         return _render_staff_case(request, case, failed=action, bound=form, error=exc.message, status=exc.status)
     messages.success(request, message)
     return redirect("portal:staff_case", ref=case.number)
