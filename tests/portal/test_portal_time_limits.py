@@ -9,39 +9,17 @@ import datetime as dt
 import re
 
 import pytest
-from case_pages import PDF, form_post, upload
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from yiwang.cases import services
 from yiwang.cases.models import Case
 from yiwang.core.calendar import working_days_between
 
 
 def _marks(response) -> list[str]:
     return re.findall(r'data-limit="(\w+)">([^<]*)<', response.content.decode())
-
-
-@pytest.fixture
-def accepted(world):
-    """Accepted cases of the citizen, handled by the market department."""
-
-    def make() -> Case:
-        data = {k[2:]: v for k, v in form_post(world).items() if k.startswith("f_")}
-        data["promise"] = True
-        files = {world.materials[0].pk: upload(PDF, "申请书.pdf"), world.materials[1].pk: upload(PDF, "场所.pdf")}
-        case = services.submit_case(
-            world.user,
-            item=world.item,
-            form_data=data,
-            files=files,
-            offers={world.materials[2].pk: world.licence.identifier},
-        )
-        return services.accept_case(world.handler, case.pk)
-
-    return make
 
 
 def _overdue(case: Case, calendar_days: int = 9) -> int:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from yiwang.cases import clock, selectors, services
+from yiwang.cases import clock, selectors, services, supervision
 from yiwang.cases.models import Case, CaseTask, Extension, PaymentOrder, Status, WarningLevel
 from yiwang.core.errors import NotFound, YiwangError
 from yiwang.identity import selectors as identity_selectors
@@ -61,6 +61,17 @@ def _staff_or_403(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def _supervision_summary(user) -> dict | None:
+    """For a supervisor: the red and yellow counts of the supervised regions, linking to the supervision page."""
+    if not supervision.is_supervisor(user):
+        return None
+    cases = supervision.supervised_cases(user)
+    return {
+        "red": cases.filter(**{selectors.LIMIT_LEVEL: WarningLevel.RED}).count(),
+        "yellow": cases.filter(**{selectors.LIMIT_LEVEL: WarningLevel.YELLOW}).count(),
+    }
+
+
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     """Queues of the staff member, per department and role: to accept, to claim, mine, suspended,
@@ -98,6 +109,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "to_complete": marked(cases.filter(status__in=[Status.APPROVED, Status.DENIED])[:QUEUE_LIMIT]),
         "to_deliver": marked(cases.filter(status=Status.COMPLETED)[:QUEUE_LIMIT]),
         "extensions": selectors.pending_extensions(user)[:QUEUE_LIMIT],
+        "supervision": _supervision_summary(user),
         "warning_tags": WARNING_TAGS,
     }
     return render(request, "portal/cases/workbench.html", context)
@@ -116,6 +128,18 @@ def _staff_case(request: HttpRequest, ref: str) -> Case:
     if case is None:
         raise Http404(_("未找到该办件。"))
     return case
+
+
+def _supervised_only(request: HttpRequest, ref: str) -> Case | None:
+    """A case the user sees only as supervisor (on the supervision list, not of their own departments)."""
+    if selectors.department_cases(request.user).filter(number=ref).exists():
+        return None
+    return supervision.supervised_case(request.user, ref)
+
+
+def _read_only_403(request: HttpRequest) -> HttpResponse:
+    message = _("监督员只能查看办件，不能办理。")
+    return render(request, "portal/cases/error.html", {"message": message}, status=403)
 
 
 def _accept(user, case, form):
@@ -229,8 +253,10 @@ ACTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, error: str = "", status=200):
-    actions = selectors.available_actions(request.user, case)
+def _render_staff_case(
+    request, case: Case, *, failed: str = "", bound=None, error: str = "", status=200, read_only: bool = False
+):
+    actions = [] if read_only else selectors.available_actions(request.user, case)
     forms = {}
     for name in actions:
         factory = ACTIONS.get(name, (None, None))[0]
@@ -266,6 +292,7 @@ def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, err
         "time": clock.time_used(case),
         "pending_extension": pending,
         "unpaid": case.payments.filter(status=PaymentOrder.State.UNPAID).exists(),
+        "read_only": read_only,
         **_case_facts(case),
     }
     return render(request, "portal/cases/staff_case.html", context, status=status)
@@ -276,6 +303,9 @@ def staff_case(request: HttpRequest, ref: str) -> HttpResponse:
     denied = _staff_or_403(request)
     if denied:
         return denied
+    supervised = _supervised_only(request, ref)
+    if supervised is not None:  # 效能监督: the page without any action
+        return _render_staff_case(request, selectors.time_limit_of(supervised), read_only=True)
     return _render_staff_case(request, selectors.time_limit_of(_staff_case(request, ref)))
 
 
@@ -287,6 +317,8 @@ def staff_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     denied = _staff_or_403(request)
     if denied:
         return denied
+    if _supervised_only(request, ref) is not None:
+        return _read_only_403(request)
     if action not in ACTIONS:
         raise Http404(_("未知的操作。"))
     case = _staff_case(request, ref)
