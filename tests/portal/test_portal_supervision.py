@@ -107,10 +107,12 @@ def test_read_only_case_page_and_every_write_is_403(client, world, watched):
     number = watched["red"].number
     page = client.get(reverse("portal:staff_case", args=[number])).content.decode()
     assert 'id="read-only-notice"' in page and 'id="action-' not in page and "已超期" in page
-    for action in ("claim", "pass", "decide", "extension", "accept"):
+    for action in ("claim", "pass", "decide", "extension", "accept", "withdraw", "pay"):
         assert client.post(reverse("portal:staff_action", args=[number, action]), {}).status_code == 403
         api = client.post(f"/api/cases/{number}/{action}/", data=json.dumps({}), content_type="application/json")
         assert api.status_code == 403 and api.json()["code"] == "forbidden"
+    decide = client.post(f"/api/cases/{number}/extensions/1/decide/", data="{}", content_type="application/json")
+    assert decide.status_code == 403
     assert Case.objects.get(number=number).status == watched["red"].status
 
 

@@ -37,6 +37,7 @@ from ._shared import (
     _idempotency_key,
     _In,
     _uploads,
+    case_to_act_on,
 )
 
 
@@ -304,7 +305,7 @@ class Pay(APIView):
         responses=inline_serializer("Checkout", {"checkout_url": serializers.CharField()}),
     )
     def post(self, request, number: str):
-        case = selectors.case_for_user(request.user, number)
+        case = case_to_act_on(request.user, number)
         return Response({"checkout_url": _pay(request, case, PayIn.parse(request.data))})
 
 
