@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -293,7 +294,10 @@ def child(database_url: str | None, args) -> dict:
     if database_url:
         env["DATABASE_URL"] = database_url
     cmd = [sys.executable, __file__, "--child", "--items", str(args.items), "--repeat", str(args.repeat)]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    try:
+        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    finally:
+        shutil.rmtree(env["YIWANG_DATA_DIR"], ignore_errors=True)  # the scratch database is about 1 GB
     return json.loads(out.strip().splitlines()[-1])
 
 
