@@ -296,6 +296,9 @@ def child(database_url: str | None, args) -> dict:
     cmd = [sys.executable, __file__, "--child", "--items", str(args.items), "--repeat", str(args.repeat)]
     try:
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    except subprocess.CalledProcessError as exc:
+        sys.stderr.write(exc.stderr)
+        raise
     finally:
         shutil.rmtree(env["YIWANG_DATA_DIR"], ignore_errors=True)  # the scratch database is about 1 GB
     return json.loads(out.strip().splitlines()[-1])
