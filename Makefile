@@ -40,6 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/licences.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) var artifacts

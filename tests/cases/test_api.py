@@ -308,3 +308,33 @@ def test_schema_documents_the_case_endpoints(live_server, world):
     for route in ("/api/cases/", "/api/cases/{number}/accept/", "/api/progress/", "/api/payments/callback/{provider}/"):
         assert route in schema["paths"]
     assert Status.SUBMITTED in str(schema)
+
+
+def test_a_decision_without_a_choice_is_400_naming_the_field(live_server, world, submit):
+    case = submit()
+    n = case.number
+    handler, reviewer, approver = (Api(live_server.url, u) for u in (world.handler, world.reviewer, world.approver))
+    handler.post(f"/api/cases/{n}/accept/")
+    for api in (handler, reviewer):
+        api.post(f"/api/cases/{n}/claim/", json_body={})
+        api.post(f"/api/cases/{n}/pass/", json_body={})
+    approver.post(f"/api/cases/{n}/claim/", json_body={})
+    reply = approver.post(f"/api/cases/{n}/decide/", json_body={"reason": "符合条件"})
+    assert reply.status == 400 and "approve" in reply.json["errors"]
+    assert "请选择审批决定" in reply.json["errors"]["approve"]
+    case.refresh_from_db()
+    assert case.decision == "" and case.status == Status.IN_REVIEW
+
+
+def test_an_extension_decision_without_a_choice_is_400(live_server, world, submit):
+    case = submit()
+    n = case.number
+    handler, approver = Api(live_server.url, world.handler), Api(live_server.url, world.approver)
+    handler.post(f"/api/cases/{n}/accept/")
+    handler.post(f"/api/cases/{n}/claim/", json_body={})
+    handler.post(f"/api/cases/{n}/extension/", json_body={"days": 3, "reason": "需征求意见"})
+    extension = case.extensions.get()
+    reply = approver.post(f"/api/cases/{n}/extensions/{extension.pk}/decide/", json_body={})
+    assert reply.status == 400 and "approve" in reply.json["errors"]
+    extension.refresh_from_db()
+    assert extension.status == "pending"

@@ -164,3 +164,28 @@ def test_the_window_clerk_takes_in_an_immediate_item_of_another_department_and_d
     act(client, case, "deliver", {"method": "window"})
     case.refresh_from_db()
     assert case.status == Status.DELIVERED and case.decision == "approved"
+
+
+def test_the_supervisor_sees_the_red_and_yellow_cases_the_readme_promises(client, loaded_demo):
+    walkthrough = section("## What the demo shows")
+    promise = re.search(r"\*\*Supervisor\*\* — `(\w+)`.*?(\d+) red and (\d+) yellow", walkthrough, re.S)
+    supervisor, red, yellow = promise.group(1), int(promise.group(2)), int(promise.group(3))
+    log_in(client, supervisor)
+    page = text(client.get(reverse("portal:supervision")))
+    assert f"红色 {red} 件" in page and f"黄色 {yellow} 件" in page
+    overdue = Case.objects.get(version__name="建筑工程施工许可证核发")
+    assert overdue.number in page
+    assert f"红色预警 {red} 件" in text(client.get(reverse("portal:workbench")))  # the queues are not all 0
+    listed = client.get("/api/supervision/cases/?level=red").json()
+    assert listed["count"] == red and overdue.number in {r["number"] for r in listed["results"]}
+
+
+def test_the_overdue_demo_case_is_marked_for_its_applicant_and_department(client, loaded_demo):
+    overdue = Case.objects.get(version__name="建筑工程施工许可证核发")
+    mark = re.compile(r'data-limit="red">已超期 \d+ 个工作日<')
+    log_in(client, "13800000001")  # 张伟, 经办人 of the company that applied
+    assert mark.search(text(client.get(reverse("portal:my_cases"))))
+    assert mark.search(text(client.get(reverse("portal:case_detail", args=[overdue.number]))))
+    client.logout()
+    log_in(client, "zj_handler")
+    assert mark.search(text(client.get(reverse("portal:staff_case", args=[overdue.number]))))

@@ -7,10 +7,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from case_pages import FOOD_LICENCE, FORM_SCHEMA, make_person, make_staff
+from case_pages import FOOD_LICENCE, FORM_SCHEMA, PDF, form_post, make_person, make_staff, upload
 from catalog.factories import STANDARD_STAGES, DepartmentFactory, published_version
 from licences.factories import food_data, licence_type
 
+from yiwang.cases import services as case_services
+from yiwang.cases.models import Case
 from yiwang.catalog.models import Handling, OnlineDepth
 from yiwang.core.calendar import seed_from_package
 from yiwang.core.ids import make_uscc
@@ -77,3 +79,23 @@ def world(db, calendar):
         approver=make_staff("审批人", market, StaffRole.Role.APPROVER),
         civil_approver=make_staff("民政审批", civil, StaffRole.Role.APPROVER),
     )
+
+
+@pytest.fixture
+def accepted(world):
+    """Accepted cases of the citizen, handled by the market department."""
+
+    def make() -> Case:
+        data = {k[2:]: v for k, v in form_post(world).items() if k.startswith("f_")}
+        data["promise"] = True
+        files = {world.materials[0].pk: upload(PDF, "申请书.pdf"), world.materials[1].pk: upload(PDF, "场所.pdf")}
+        case = case_services.submit_case(
+            world.user,
+            item=world.item,
+            form_data=data,
+            files=files,
+            offers={world.materials[2].pk: world.licence.identifier},
+        )
+        return case_services.accept_case(world.handler, case.pk)
+
+    return make

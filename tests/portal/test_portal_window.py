@@ -45,14 +45,27 @@ def test_register_a_new_applicant(client, world):
     client.force_login(world.clerk)
     response = client.post(reverse("portal:window_desk"), {"id_number": NEW_ID})
     page = _text(response)
-    assert response.status_code == 400 and "新登记的申请人须填写姓名。" in page and "登记申请人" in page
-    client.post(reverse("portal:window_desk"), {"id_number": NEW_ID, "name": "赵六", "phone": "13700000001"})
+    # not registered yet is a normal step: a notice and the registration form with the number filled in
+    assert response.status_code == 200 and "登记申请人" in page and 'id="window-register-notice"' in page
+    assert "请修改以下内容" not in page and "error-summary" not in page and "新登记的申请人须填写姓名。" not in page
+    assert f'value="{NEW_ID}"' in page and 'name="step" value="register"' in page
+    client.post(
+        reverse("portal:window_desk"), {"id_number": NEW_ID, "name": "赵六", "phone": "13700000001", "step": "register"}
+    )
     person = NaturalPerson.objects.get(name="赵六")
     page = _text(client.get(reverse("portal:window_desk")))
     assert mask_citizen_id(NEW_ID) in page and NEW_ID not in page
     assert person.phone == "13700000001"
     registered = audit.history(person).get()
     assert registered.action == "person.registered" and registered.actor == world.clerk.username
+
+
+def test_registering_without_a_name_is_a_field_error(client, world):
+    client.force_login(world.clerk)
+    response = client.post(reverse("portal:window_desk"), {"id_number": NEW_ID, "step": "register"})
+    page = _text(response)
+    assert response.status_code == 400 and "新登记的申请人须填写姓名。" in page and "登记申请人" in page
+    assert not NaturalPerson.objects.filter(name="").exists()
 
 
 def test_take_in_an_item_of_another_department_with_receipt(client, world):

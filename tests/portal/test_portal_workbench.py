@@ -285,3 +285,42 @@ def test_unknown_actions_and_get_requests_are_refused(client, world, submitted):
     client.force_login(world.handler)
     assert act(client, case, "delete-everything").status_code == 404
     assert client.get(reverse("portal:staff_action", args=[case.number, "accept"])).status_code == 405
+
+
+def _to_decision(client, world, case) -> None:
+    client.force_login(world.handler)
+    act(client, case, "accept")
+    for user in (world.handler, world.reviewer, world.approver):
+        client.force_login(user)
+        act(client, case, "claim")
+        if user is not world.approver:
+            act(client, case, "pass", {"comment": "同意"})
+
+
+def test_no_decision_is_preset_and_none_chosen_is_a_field_error(client, world, submitted):
+    case = submitted()
+    _to_decision(client, world, case)
+    page = _text(client.get(reverse("portal:staff_case", args=[case.number])))
+    start = page.index('id="action-decide"')
+    decide_form = page[start : page.index("</form>", start)]
+    assert 'name="decision"' in decide_form and "checked" not in decide_form
+    response = act(client, case, "decide", {"reason": "符合条件"})
+    page = _text(response)
+    assert response.status_code == 400 and "请选择审批决定：准予办理或不予办理。" in page
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW and case.decision == ""
+
+
+def test_no_extension_decision_is_preset(client, world, submitted):
+    case = submitted()
+    client.force_login(world.handler)
+    act(client, case, "accept")
+    act(client, case, "claim")
+    act(client, case, "extension", {"days": "3", "reason": "需征求意见"})
+    client.force_login(world.approver)
+    page = _text(client.get(reverse("portal:staff_case", args=[case.number])))
+    start = page.index('id="action-extension-approve"')
+    assert "checked" not in page[start : page.index("</form>", start)]
+    response = act(client, case, "extension-approve", {})
+    assert response.status_code == 400 and "请选择是否批准延期。" in _text(response)
+    assert case.extensions.get().status == "pending"

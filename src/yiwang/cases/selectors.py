@@ -11,14 +11,17 @@ Anything else is "not found", so that ids of other people's cases reveal nothing
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as Case_When
+from django.db.models import CharField, DateField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core import audit
+from yiwang.core.calendar import working_days_since
 from yiwang.core.errors import NotFound
 from yiwang.core.ids import normalize
 from yiwang.identity.models import AgentAuthorization, Department, NaturalPerson, StaffRole
@@ -36,6 +39,7 @@ from .models import (
     Extension,
     PaymentOrder,
     Status,
+    WarningLevel,
 )
 
 Role = StaffRole.Role
@@ -94,6 +98,67 @@ def is_staff_of(user, case: Case) -> bool:
     return getattr(user, "is_authenticated", False) and Case.objects.filter(staff_filter(user), pk=case.pk).exists()
 
 
+# ---------------------------------------------------------------------------------------------
+# Time-limit marks (限时办结预警) for lists and pages, computed in the query from the stored due dates so
+# that a case whose due date has passed is marked red at once, without waiting for the warning sweep.
+
+OVERDUE_SINCE = "limit_overdue_since"  # the due date that has passed, or NULL
+LIMIT_LEVEL = "limit_level"  # WarningLevel value: red (overdue), yellow (the sweep's warning), none
+# The clock runs in these states; a suspended case's due date moves with every day, it is never overdue.
+RUNNING_STATES = [Status.ACCEPTED, Status.IN_REVIEW]
+
+
+def with_time_limit(qs: QuerySet, *, prefix: str = "", on: dt.date | None = None) -> QuerySet:
+    """Annotate cases (or rows pointing to a case through ``prefix``, e.g. ``"case__"``) with
+    ``limit_overdue_since`` and ``limit_level``: red when the acceptance or decision due date is past
+    today, yellow when the sweep's stored warning is yellow (80 % of the working days used)."""
+    on = on or timezone.localdate()
+    p = prefix
+    overdue_since = Case_When(
+        When(Q(**{f"{p}status": Status.SUBMITTED, f"{p}acceptance_due__lt": on}), then=F(f"{p}acceptance_due")),
+        When(Q(**{f"{p}status__in": RUNNING_STATES, f"{p}due_date__lt": on}), then=F(f"{p}due_date")),
+        default=None,
+        output_field=DateField(),
+    )
+    level = Case_When(
+        When(Q(**{f"{p}status": Status.SUBMITTED, f"{p}acceptance_due__lt": on}), then=Value(WarningLevel.RED)),
+        When(Q(**{f"{p}status__in": RUNNING_STATES, f"{p}due_date__lt": on}), then=Value(WarningLevel.RED)),
+        When(
+            Q(**{f"{p}status__in": list(OPEN_STATES), f"{p}warning_level": WarningLevel.YELLOW}),
+            then=Value(WarningLevel.YELLOW),
+        ),
+        default=Value(WarningLevel.NONE),
+        output_field=CharField(),
+    )
+    return qs.annotate(**{OVERDUE_SINCE: overdue_since, LIMIT_LEVEL: level})
+
+
+def attach_overdue_days(rows, *, case_of=None, on: dt.date | None = None) -> list:
+    """Set ``overdue_days`` (working days past the due date) and copy the marks onto each row's case,
+    from one calendar snapshot for the whole list (no query per row). ``case_of`` maps a row to its
+    case (default: the row is the case); rows come from ``with_time_limit``."""
+    rows = list(rows)
+    on = on or timezone.localdate()
+    since = [getattr(r, OVERDUE_SINCE, None) for r in rows]
+    counts = working_days_since([d for d in since if d], on)
+    for row, due in zip(rows, since, strict=True):
+        case = case_of(row) if case_of else row
+        setattr(case, OVERDUE_SINCE, due)
+        setattr(case, LIMIT_LEVEL, getattr(row, LIMIT_LEVEL, WarningLevel.NONE))
+        case.overdue_days = counts[due] if due else 0
+    return rows
+
+
+def time_limit_of(case: Case, on: dt.date | None = None) -> Case:
+    """The marks of one case (for its page): the same rule as the lists, by the same query."""
+    marked = with_time_limit(Case.objects.filter(pk=case.pk), on=on).values(OVERDUE_SINCE, LIMIT_LEVEL).first()
+    if marked:
+        setattr(case, OVERDUE_SINCE, marked[OVERDUE_SINCE])
+        setattr(case, LIMIT_LEVEL, marked[LIMIT_LEVEL])
+    attach_overdue_days([case], on=on)
+    return case
+
+
 def _with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
     return qs.select_related("version", "item", "department", "applicant_person", "applicant_org", "agent")
 
@@ -107,7 +172,7 @@ def cases_for_applicant(user, *, status: str | None = None, include_drafts: bool
         qs = qs.exclude(status=Status.DRAFT)
     if status:
         qs = qs.filter(status=status)
-    return _with_relations(qs).order_by("-updated_at", "-id")
+    return _with_relations(with_time_limit(qs)).order_by("-updated_at", "-id")
 
 
 def drafts_for(user) -> QuerySet[Case]:
@@ -143,9 +208,17 @@ def work_queue(user, department: Department | int | None = None, role: str | Non
     if role:
         mine &= Q(role=role)
     return (
-        CaseTask.objects.filter(pairs | mine)
+        with_time_limit(CaseTask.objects.filter(pairs | mine), prefix="case__")
         .filter(case__status__in=[Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION_REQUESTED])
-        .select_related("case", "case__version", "case__department", "department", "assignee")
+        .select_related(
+            "case",
+            "case__version",
+            "case__department",
+            "case__applicant_person",
+            "case__applicant_org",
+            "department",
+            "assignee",
+        )
         .order_by("due_date", "case__due_date", "id")
     )
 
@@ -159,7 +232,8 @@ def acceptance_queue(user, department: Department | int | None = None) -> QueryS
     q = Q(department__in=roles.values("department_id"))
     if department is None:
         q |= Q(clerk=user)
-    return _with_relations(Case.objects.filter(q, status=Status.SUBMITTED)).order_by("acceptance_due", "id")
+    qs = with_time_limit(Case.objects.filter(q, status=Status.SUBMITTED))
+    return _with_relations(qs).order_by("acceptance_due", "id")
 
 
 def department_cases(
@@ -171,8 +245,9 @@ def department_cases(
         qs = qs.filter(department=department)
     if status:
         qs = qs.filter(status=status)
+    qs = with_time_limit(qs)
     if warning:
-        qs = qs.filter(warning_level=warning, status__in=OPEN_STATES)
+        qs = qs.filter(**{LIMIT_LEVEL: warning})
     return _with_relations(qs).order_by("due_date", "-id")
 
 
@@ -267,14 +342,19 @@ def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]
 
 def current_departments(case: Case) -> list[str]:
     """Who holds the case now: the departments of its active tasks, else the implementing department."""
-    names = list(
-        case.tasks.filter(status__in=[CaseTask.State.OPEN, CaseTask.State.CLAIMED])
-        .values_list("department__name", flat=True)
-        .distinct()
-    )
-    if names:
-        return sorted(names)
-    return [case.department.name] if case.status in OPEN_STATES else []
+    return current_departments_of([case])[case.pk]
+
+
+def current_departments_of(cases: list[Case]) -> dict[int, list[str]]:
+    """``current_departments`` for a list of cases, by one query (case pk → names)."""
+    held: dict[int, set[str]] = {case.pk: set() for case in cases}
+    active = CaseTask.objects.filter(case__in=list(held), status__in=[CaseTask.State.OPEN, CaseTask.State.CLAIMED])
+    for case_id, name in active.values_list("case_id", "department__name"):
+        held[case_id].add(name)
+    return {
+        case.pk: sorted(held[case.pk]) or ([case.department.name] if case.status in OPEN_STATES else [])
+        for case in cases
+    }
 
 
 def progress_query(number: str, id_last4: str) -> dict[str, Any]:
@@ -329,13 +409,24 @@ def material_for(user, case_ref: int | str, material_id: int) -> CaseMaterial:
 
 def applicant_todo(case: Case) -> list[dict[str, Any]]:
     """What the applicant must do now: supply corrections (every item listed), pay a fee order."""
-    todo: list[dict[str, Any]] = []
-    if case.status == Status.CORRECTION_REQUESTED:
-        correction = case.corrections.filter(round=case.submission_round).first()
-        if correction:
-            todo.append({"kind": "correction", "label": _("请一次性补正以下内容"), "items": correction.items})
-    for order in case.payments.filter(status=PaymentOrder.State.UNPAID):
-        todo.append({"kind": "payment", "label": _("请缴纳费用"), "order": order.number, "amount": str(order.amount)})
+    return applicant_todo_of([case])[case.pk]
+
+
+def applicant_todo_of(cases: list[Case]) -> dict[int, list[dict[str, Any]]]:
+    """``applicant_todo`` for a list of cases, by two queries (case pk → to-do entries)."""
+    from .models import CorrectionRequest
+
+    todo: dict[int, list[dict[str, Any]]] = {case.pk: [] for case in cases}
+    waiting = {c.pk: c.submission_round for c in cases if c.status == Status.CORRECTION_REQUESTED}
+    if waiting:
+        for correction in CorrectionRequest.objects.filter(case__in=list(waiting)).order_by("pk"):
+            if correction.round == waiting[correction.case_id] and not todo[correction.case_id]:
+                label = _("请一次性补正以下内容")
+                todo[correction.case_id].append({"kind": "correction", "label": label, "items": correction.items})
+    unpaid = PaymentOrder.objects.filter(case__in=list(todo), status=PaymentOrder.State.UNPAID).order_by("pk")
+    for order in unpaid:
+        entry = {"kind": "payment", "label": _("请缴纳费用"), "order": order.number, "amount": str(order.amount)}
+        todo[order.case_id].append(entry)
     return todo
 
 

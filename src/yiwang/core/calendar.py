@@ -11,6 +11,7 @@ recomputed when the schedule is entered (see ``schedule_published``): only the S
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
@@ -204,6 +205,21 @@ def working_days_between(start: dt.date, end: dt.date) -> tuple[int, bool]:
         if _is_workday(snapshot, current):
             count += 1
     return sign * count, provisional
+
+
+def working_days_since(starts: Iterable[dt.date], end: dt.date) -> dict[dt.date, int]:
+    """``working_days_between(start, end)`` for many starts at once, from one calendar snapshot (one
+    look at the tables for a whole list, e.g. the days overdue of every case on a page)."""
+    snapshot = _load()
+    out: dict[dt.date, int] = {}
+    for start in set(starts):
+        lo, hi, sign = (start, end, 1) if end >= start else (end, start, -1)
+        count, current = 0, lo
+        while current < hi:
+            current += dt.timedelta(days=1)
+            count += _is_workday(snapshot, current)
+        out[start] = sign * count
+    return out
 
 
 HOLIDAY_NAMES = {

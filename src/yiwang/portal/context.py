@@ -5,12 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.identity.models import StaffRole
 
-# (url name, label, who sees it: "citizen" | "clerk" | "staff" | "admin")
+# (url name, label, who sees it: "citizen" | "clerk" | "staff" | "supervisor" | "admin")
 LINKS = [
     ("portal:my_cases", _("我的办件"), "citizen"),
     ("portal:my_licences", _("我的证照"), "citizen"),
     ("portal:window_desk", _("综合窗口"), "clerk"),
     ("portal:workbench", _("工作台"), "staff"),
+    ("portal:supervision", _("效能监督"), "supervisor"),
     ("admin:index", _("管理后台"), "admin"),
 ]
 
@@ -24,6 +25,8 @@ def portal_links(request) -> dict:
     links = []
     for name, label, audience in LINKS:
         if audience == "clerk" and StaffRole.Role.WINDOW_CLERK not in roles:
+            continue
+        if audience == "supervisor" and StaffRole.Role.SUPERVISOR not in roles:
             continue
         if audience == "staff" and not is_staff_member:
             continue

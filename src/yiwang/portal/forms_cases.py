@@ -380,8 +380,9 @@ class DecideForm(ServiceErrorsMixin, forms.Form):
         label=gettext_lazy("审批决定"),
         choices=[("approve", gettext_lazy("准予办理")), ("deny", gettext_lazy("不予办理"))],
         widget=forms.RadioSelect,
-        initial="approve",
-        required=False,
+        # no preset: the approver must choose, a forgotten choice is never an approval
+        required=True,
+        error_messages={"required": gettext_lazy("请选择审批决定：准予办理或不予办理。")},
     )
     reason = forms.CharField(
         label=gettext_lazy("决定理由"),
@@ -424,8 +425,8 @@ class ExtensionDecisionForm(ServiceErrorsMixin, forms.Form):
         label=gettext_lazy("延期审批"),
         choices=[("approve", gettext_lazy("批准延期")), ("reject", gettext_lazy("不批准"))],
         widget=forms.RadioSelect,
-        initial="approve",
-        required=False,
+        required=True,
+        error_messages={"required": gettext_lazy("请选择是否批准延期。")},
     )
     comment = forms.CharField(label=gettext_lazy("审批意见"), required=False, max_length=500)
 

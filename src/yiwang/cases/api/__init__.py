@@ -5,7 +5,7 @@ message). A case is always looked up with the caller's rights (``selectors.case_
 person's case number answers 404, exactly like a number that does not exist.
 
 One module per audience: ``applicant`` (my cases, drafts, offers, downloads, payment), ``window``
-(综窗 intake), ``staff`` (transitions, queues, extensions), ``public`` (progress query, payment
+(综窗 intake), ``staff`` (transitions, queues, extensions, supervision), ``public`` (progress query, payment
 callback); ``_shared`` holds the serializers and helpers they share. The URL patterns are listed
 here, in one place, because their order matters: the fixed paths come before ``cases/<number>/``.
 """
@@ -28,7 +28,7 @@ from .applicant import (
     Pay,
 )
 from .public import PaymentCallback, Progress, ProgressThrottle
-from .staff import ACTIONS, AcceptanceQueue, ExtensionDecision, WorkQueue
+from .staff import ACTIONS, AcceptanceQueue, ExtensionDecision, SupervisedCases, WorkQueue
 from .window import WindowCaseCreate
 
 __all__ = ["ProgressThrottle", "urlpatterns"]
@@ -46,6 +46,7 @@ urlpatterns = [
     path("cases/offers/", Offers.as_view(), name="cases-offers"),
     path("cases/queue/", WorkQueue.as_view(), name="cases-queue"),
     path("cases/acceptance-queue/", AcceptanceQueue.as_view(), name="cases-acceptance-queue"),
+    path("supervision/cases/", SupervisedCases.as_view(), name="cases-supervision"),
     path("window/cases/", WindowCaseCreate.as_view(), name="cases-window"),
     path("progress/", Progress.as_view(), name="cases-progress"),
     path("payments/callback/<str:provider>/", PaymentCallback.as_view(), name="cases-payment-callback"),

@@ -38,6 +38,7 @@ from ._shared import (
     _idempotency_key,
     _In,
     _uploads,
+    case_to_act_on,
 )
 
 
@@ -325,7 +326,7 @@ class Pay(APIView):
         responses=inline_serializer("Checkout", {"checkout_url": serializers.CharField()}),
     )
     def post(self, request, number: str):
-        case = selectors.case_for_user(request.user, number)
+        case = case_to_act_on(request.user, number)
         return Response({"checkout_url": _pay(request, case, PayIn.parse(request.data))})
 
 

@@ -6,17 +6,28 @@ the extension decision, and the work and acceptance queues.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from yiwang.core.errors import NotFound
+from yiwang.core.errors import Forbidden, InvalidInput, NotFound
 
-from .. import selectors, services
+from .. import selectors, services, supervision
 from ..models import SPECIAL_PROCEDURE_KINDS, DeliveryMethod
-from ._shared import STAFF_TAG, CaseDetailOut, CaseSummaryOut, Pagination, ReasonIn, TaskOut, _detail, _In
+from ._shared import (
+    STAFF_TAG,
+    CaseDetailOut,
+    CaseSummaryOut,
+    Pagination,
+    ReasonIn,
+    TaskOut,
+    _detail,
+    _In,
+    case_to_act_on,
+)
 
 
 class CorrectionItemIn(serializers.Serializer):
@@ -35,7 +46,10 @@ class TaskIn(_In):
 
 
 class DecideIn(_In):
-    approve = serializers.BooleanField()
+    approve = serializers.BooleanField(
+        help_text="true 准予，false 不予（必填）",
+        error_messages={"required": gettext_lazy("请选择审批决定（approve）：准予或不予。")},
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     task = serializers.IntegerField(required=False, allow_null=True)
 
@@ -55,7 +69,11 @@ class ExtensionIn(_In):
 
 
 class ExtensionDecisionIn(_In):
-    approve = serializers.BooleanField(default=True)
+    # no default: an approver must say yes or no, a missing field is never an approval
+    approve = serializers.BooleanField(
+        help_text="true 批准，false 不批准（必填）",
+        error_messages={"required": gettext_lazy("请选择是否批准延期（approve）。")},
+    )
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -77,7 +95,7 @@ class ExtensionDecision(APIView):
 
     @extend_schema(tags=[STAFF_TAG], summary="审批延期申请", request=ExtensionDecisionIn, responses=CaseDetailOut)
     def post(self, request, number: str, extension_id: int):
-        case = selectors.case_for_user(request.user, number)
+        case = case_to_act_on(request.user, number)
         extension = case.extensions.filter(pk=extension_id).first()
         if extension is None:
             raise NotFound(_("未找到该延期申请。"))
@@ -120,6 +138,57 @@ class AcceptanceQueue(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.acceptance_queue(request.user), request, view=self)
         return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
+
+
+class SupervisedCaseOut(serializers.Serializer):
+    number = serializers.CharField()
+    item_code = serializers.CharField(source="item.code")
+    item_name = serializers.CharField(source="version.name")
+    department_id = serializers.IntegerField()
+    department = serializers.CharField(source="department.name")
+    region_code = serializers.CharField()
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    level = serializers.ChoiceField(
+        source=selectors.LIMIT_LEVEL, choices=["red", "yellow"], help_text="red 已超期，yellow 即将到期"
+    )
+    due_date = serializers.SerializerMethodField(help_text="受理期限（待受理时）或办结期限")
+    overdue_days = serializers.IntegerField(help_text="超期工作日数（红色时）")
+
+    def get_due_date(self, case) -> str | None:
+        due = case.acceptance_due if case.status == "submitted" else case.due_date
+        return due.isoformat() if due else None
+
+
+class SupervisedCases(APIView):
+    """效能监督: the red and yellow open cases of the supervisor's regions; read only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[STAFF_TAG],
+        summary="效能监督：本区划红黄牌办件（只读）",
+        description="监督员所在部门的区划及其下辖区划内全部在办办件中，已超期（red）和即将到期（yellow）的办件。"
+        "非监督员 403。",
+        parameters=[
+            OpenApiParameter("department", OpenApiTypes.INT, description="部门编号"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=["red", "yellow"], description="预警颜色"),
+        ],
+        responses=SupervisedCaseOut(many=True),
+    )
+    def get(self, request):
+        if not supervision.is_supervisor(request.user):
+            raise Forbidden(_("仅监督员可以查看效能监督清单。"))
+        department = request.query_params.get("department") or ""
+        level = request.query_params.get("level") or None
+        if level and level not in supervision.LEVELS:
+            raise InvalidInput(_("预警颜色须为 red 或 yellow。"), field="level")
+        cases = supervision.supervised_cases(
+            request.user, department=int(department) if department.isdigit() else None, level=level
+        )
+        paginator = Pagination()
+        page = selectors.attach_overdue_days(paginator.paginate_queryset(cases, request, view=self))
+        return paginator.get_paginated_response(SupervisedCaseOut(page, many=True).data)
 
 
 # ---------------------------------------------------------------------------------------------

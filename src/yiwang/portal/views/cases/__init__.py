@@ -11,6 +11,7 @@ One module per audience:
 - ``window``: window clerks (综窗) find or register the applicant, take in any item, print the receipt;
 - ``staff``: the departments' workbench queues and the staff case page with every action of the state
   machine;
+- ``supervision``: the supervisors' read-only list of red and yellow cases of their regions;
 - ``_shared``: presentation helpers used by several of them.
 """
 
@@ -31,6 +32,7 @@ from .applicant import (
 )
 from .public import progress
 from .staff import staff_action, staff_case, workbench, workbench_open
+from .supervision import supervision_page
 from .window import window_apply, window_desk
 
 __all__ = ["urlpatterns"]
@@ -55,6 +57,7 @@ urlpatterns = [
     path("window/", window_desk, name="window_desk"),
     path("window/items/<str:code>/", window_apply, name="window_apply"),
     path("workbench/", workbench, name="workbench"),
+    path("supervision/", supervision_page, name="supervision"),
     path("workbench/open/", workbench_open, name="workbench_open"),
     path("workbench/cases/<str:ref>/", staff_case, name="staff_case"),
     path("workbench/cases/<str:ref>/<str:action>/", staff_action, name="staff_action"),

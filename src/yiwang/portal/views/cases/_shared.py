@@ -87,9 +87,9 @@ def _material_views(case: Case) -> list[dict]:
     return out
 
 
-def _case_facts(case: Case) -> dict[str, Any]:
+def _case_facts(case: Case, *, holders: list[str] | None = None) -> dict[str, Any]:
     return {
-        "holders": selectors.current_departments(case),
+        "holders": selectors.current_departments(case) if holders is None else holders,
         "status_tag": _status_tag(case),
         "warning_tag": WARNING_TAGS.get(case.warning_level, ""),
     }

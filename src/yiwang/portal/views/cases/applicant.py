@@ -234,7 +234,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.cases_for_applicant(request.user, include_drafts=False), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    rows = [{"case": case, "todo": selectors.applicant_todo(case), **_case_facts(case)} for case in page]
+    cases = selectors.attach_overdue_days(page.object_list)
+    holders, todo = selectors.current_departments_of(cases), selectors.applicant_todo_of(cases)
+    rows = [{"case": c, "todo": todo[c.pk], **_case_facts(c, holders=holders[c.pk])} for c in cases]
     return render(request, "portal/cases/my_cases.html", {"drafts": drafts, "page": page, "rows": rows})
 
 
@@ -260,6 +262,7 @@ def _resubmit_form(user, case: Case, data=None, files=None) -> f.ApplicationForm
 
 
 def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="", status=200) -> HttpResponse:
+    selectors.time_limit_of(case)
     actions = selectors.available_actions(request.user, case)
     context = {
         "case": case,

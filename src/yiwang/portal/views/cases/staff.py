@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from yiwang.cases import clock, selectors, services
+from yiwang.cases import clock, selectors, services, supervision
 from yiwang.cases.models import Case, CaseMaterial, CaseTask, Extension, PaymentOrder, Status, WarningLevel
 from yiwang.core.errors import NotFound, YiwangError
 from yiwang.identity import selectors as identity_selectors
@@ -62,6 +62,17 @@ def _staff_or_403(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def _supervision_summary(user) -> dict | None:
+    """For a supervisor: the red and yellow counts of the supervised regions, linking to the supervision page."""
+    if not supervision.is_supervisor(user):
+        return None
+    cases = supervision.supervised_cases(user)
+    return {
+        "red": cases.filter(**{selectors.LIMIT_LEVEL: WarningLevel.RED}).count(),
+        "yellow": cases.filter(**{selectors.LIMIT_LEVEL: WarningLevel.YELLOW}).count(),
+    }
+
+
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     """Queues of the staff member, per department and role: to accept, to claim, mine, suspended,
@@ -76,8 +87,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
         departments.get(int(request.GET["department"])) if request.GET.get("department", "").isdigit() else None
     )
     role = request.GET.get("role") if request.GET.get("role") in {r.role for r in my_roles} else None
-    tasks = list(selectors.work_queue(user, department, role)[: QUEUE_LIMIT * 2])
+    tasks = selectors.attach_overdue_days(
+        selectors.work_queue(user, department, role)[: QUEUE_LIMIT * 2], case_of=lambda t: t.case
+    )
     cases = selectors.department_cases(user, department)
+    marked = selectors.attach_overdue_days  # each list gets its time-limit marks with one calendar look-up
     context = {
         "roles": my_roles,
         "departments": list(departments.values()),
@@ -85,17 +99,18 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "department": department,
         "role": role,
         "is_clerk": any(r.role == StaffRole.Role.WINDOW_CLERK for r in my_roles),
-        "to_accept": selectors.acceptance_queue(user, department)[:QUEUE_LIMIT],
+        "to_accept": marked(selectors.acceptance_queue(user, department)[:QUEUE_LIMIT]),
         "to_claim": [t for t in tasks if t.status == CaseTask.State.OPEN][:QUEUE_LIMIT],
         "mine": [t for t in tasks if t.status == CaseTask.State.CLAIMED][:QUEUE_LIMIT],
-        "in_review": cases.filter(status__in=[Status.ACCEPTED, Status.IN_REVIEW])[:QUEUE_LIMIT],
-        "suspended": cases.filter(status=Status.SUSPENDED)[:QUEUE_LIMIT],
-        "correction": cases.filter(status=Status.CORRECTION_REQUESTED)[:QUEUE_LIMIT],
-        "red": selectors.department_cases(user, department, warning=WarningLevel.RED)[:QUEUE_LIMIT],
-        "yellow": selectors.department_cases(user, department, warning=WarningLevel.YELLOW)[:QUEUE_LIMIT],
-        "to_complete": cases.filter(status__in=[Status.APPROVED, Status.DENIED])[:QUEUE_LIMIT],
-        "to_deliver": cases.filter(status=Status.COMPLETED)[:QUEUE_LIMIT],
+        "in_review": marked(cases.filter(status__in=[Status.ACCEPTED, Status.IN_REVIEW])[:QUEUE_LIMIT]),
+        "suspended": marked(cases.filter(status=Status.SUSPENDED)[:QUEUE_LIMIT]),
+        "correction": marked(cases.filter(status=Status.CORRECTION_REQUESTED)[:QUEUE_LIMIT]),
+        "red": marked(selectors.department_cases(user, department, warning=WarningLevel.RED)[:QUEUE_LIMIT]),
+        "yellow": marked(selectors.department_cases(user, department, warning=WarningLevel.YELLOW)[:QUEUE_LIMIT]),
+        "to_complete": marked(cases.filter(status__in=[Status.APPROVED, Status.DENIED])[:QUEUE_LIMIT]),
+        "to_deliver": marked(cases.filter(status=Status.COMPLETED)[:QUEUE_LIMIT]),
         "extensions": selectors.pending_extensions(user)[:QUEUE_LIMIT],
+        "supervision": _supervision_summary(user),
         "warning_tags": WARNING_TAGS,
     }
     return render(request, "portal/cases/workbench.html", context)
@@ -114,6 +129,18 @@ def _staff_case(request: HttpRequest, ref: str) -> Case:
     if case is None:
         raise Http404(_("未找到该办件。"))
     return case
+
+
+def _supervised_only(request: HttpRequest, ref: str) -> Case | None:
+    """A case the user sees only as supervisor (on the supervision list, not of their own departments)."""
+    if selectors.department_cases(request.user).filter(number=ref).exists():
+        return None
+    return supervision.supervised_case(request.user, ref)
+
+
+def _read_only_403(request: HttpRequest) -> HttpResponse:
+    message = _("监督员只能查看办件，不能办理。")
+    return render(request, "portal/cases/error.html", {"message": message}, status=403)
 
 
 def _accept(user, case, form):
@@ -147,7 +174,7 @@ def _return(user, case, form):
 
 
 def _decide(user, case, form):
-    approve = form.cleaned_data["decision"] != "deny"
+    approve = form.cleaned_data["decision"] == "approve"
     services.decide(user, case.pk, approve=approve, reason=form.cleaned_data["reason"])
     return _("已作出准予办理的决定，决定书已生成。") if approve else _("已作出不予办理的决定，决定书已生成。")
 
@@ -174,7 +201,7 @@ def _approve_extension(user, case, form):
         pk = pending.pk if pending else None
     if pk is None:
         raise NotFound(_("未找到该延期申请。"))
-    approve = form.cleaned_data["decision"] != "reject"
+    approve = form.cleaned_data["decision"] == "approve"
     services.approve_extension(user, pk, approve=approve, comment=form.cleaned_data["comment"])
     return _("已批准延期。") if approve else _("已不批准延期。")
 
@@ -227,8 +254,10 @@ ACTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, error: str = "", status=200):
-    actions = selectors.available_actions(request.user, case)
+def _render_staff_case(
+    request, case: Case, *, failed: str = "", bound=None, error: str = "", status=200, read_only: bool = False
+):
+    actions = [] if read_only else selectors.available_actions(request.user, case)
     forms = {}
     for name in actions:
         factory = ACTIONS.get(name, (None, None))[0]
@@ -279,6 +308,7 @@ def _render_staff_case(request, case: Case, *, failed: str = "", bound=None, err
         "time": clock.time_used(case),
         "pending_extension": pending,
         "unpaid": case.payments.filter(status=PaymentOrder.State.UNPAID).exists(),
+        "read_only": read_only,
         **_case_facts(case),
     }
     return render(request, "portal/cases/staff_case.html", context, status=status)
@@ -289,7 +319,10 @@ def staff_case(request: HttpRequest, ref: str) -> HttpResponse:
     denied = _staff_or_403(request)
     if denied:
         return denied
-    return _render_staff_case(request, _staff_case(request, ref))
+    supervised = _supervised_only(request, ref)
+    if supervised is not None:  # 效能监督: the page without any action
+        return _render_staff_case(request, selectors.time_limit_of(supervised), read_only=True)
+    return _render_staff_case(request, selectors.time_limit_of(_staff_case(request, ref)))
 
 
 @login_required
@@ -300,19 +333,22 @@ def staff_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     denied = _staff_or_403(request)
     if denied:
         return denied
+    if _supervised_only(request, ref) is not None:
+        return _read_only_403(request)
     if action not in ACTIONS:
         raise Http404(_("未知的操作。"))
     case = _staff_case(request, ref)
     factory, run = ACTIONS[action]
     form = factory(case, request.POST) if factory else None
     if form is not None and not form.is_valid():
-        return _render_staff_case(request, case, failed=action, bound=form, status=400)
+        return _render_staff_case(request, selectors.time_limit_of(case), failed=action, bound=form, status=400)
     try:
         message = run(request.user, case, form)
     except YiwangError as exc:
         if form is not None:
             form.show_error(exc)
         case.refresh_from_db()
+        selectors.time_limit_of(case)
         return _render_staff_case(request, case, failed=action, bound=form, error=exc.message, status=exc.status)
     messages.success(request, message)
     return redirect("portal:staff_case", ref=case.number)

@@ -15,7 +15,7 @@ from yiwang.cases import material_sources, selectors, services
 from yiwang.cases.models import Status
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion
-from yiwang.core.errors import NotFound, YiwangError
+from yiwang.core.errors import InvalidInput, NotFound, YiwangError
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import NaturalPerson, StaffRole
 from yiwang.portal import forms_cases as f
@@ -55,6 +55,8 @@ def window_desk(request: HttpRequest) -> HttpResponse:
         return denied
     status = 200
     applicant_form = f.WindowApplicantForm(request.POST or None)
+    # "register": the ID number is not registered yet and the clerk is filling in the registration
+    registering = request.method == "POST" and request.POST.get("step") == "register"
     if request.method == "POST":
         if request.POST.get("action") == "clear":
             request.session.pop(WINDOW_PERSON, None)
@@ -69,6 +71,14 @@ def window_desk(request: HttpRequest) -> HttpResponse:
                     address=data["address"],
                     clerk=request.user,
                 )
+            except InvalidInput as exc:
+                if exc.field == "name" and not registering:
+                    # an unknown number is the normal next step, not a mistake: show the registration form
+                    registering = True
+                else:
+                    registering = registering or exc.field == "name"
+                    applicant_form.show_error(exc)
+                    status = exc.status
             except YiwangError as exc:
                 applicant_form.show_error(exc)
                 status = exc.status
@@ -84,7 +94,7 @@ def window_desk(request: HttpRequest) -> HttpResponse:
         "person": person,
         "q": q,
         "results": results,
-        "needs_name": "name" in applicant_form.errors,
+        "needs_name": registering,
         "recent": selectors.department_cases(request.user).filter(clerk=request.user)[:10],
     }
     return render(request, "portal/cases/window.html", context, status=status)
