@@ -29,6 +29,7 @@ from yiwang.core.pdf import cjk_font, styles
 from yiwang.core.sm import sm3_hex
 
 from .models import Case, CaseDocument, ClockPause, CorrectionRequest
+from .selectors import problem_line
 
 APPEAL = gettext_lazy(
     "如不服本决定，可以自收到本文书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
@@ -178,8 +179,7 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
 
 
 def _problem_line(item: dict) -> str:
-    subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("申请表")
-    return f"{subject}：{item.get('problem', '')}"
+    return problem_line(item)
 
 
 def render_special_procedure(case: Case, pause: ClockPause) -> tuple[str, bytes]:

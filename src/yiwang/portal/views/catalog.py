@@ -36,9 +36,9 @@ def _filter_choices() -> dict:
         "item_types": ItemType.choices,
         "handlings": Handling.choices,
         "depths": OnlineDepth.choices,
-        "departments": Department.objects.filter(
-            Exists(in_force.filter(item__department=OuterRef("pk")))
-        ).order_by("name"),
+        "departments": Department.objects.filter(Exists(in_force.filter(item__department=OuterRef("pk")))).order_by(
+            "name"
+        ),
         "regions": Region.objects.filter(Exists(in_force.filter(item__region=OuterRef("pk")))).order_by("code"),
     }
 
@@ -65,7 +65,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "suggestion": suggestion,
         "suggestion_querystring": suggestion_query.urlencode(),
         "ignored": results.ignored,
-        "audience": {"person": "个人", "organisation": "法人"}.get(filters.service_object or "", ""),
+        "audience": {"person": _("个人"), "organisation": _("法人")}.get(filters.service_object or "", ""),
         **_filter_choices(),
     }
     return render(request, "portal/catalog/search.html", context, status=400 if error else 200)
