@@ -1,7 +1,8 @@
 """Chinese is the source language; English is available from the header's language switch."""
 
 import gettext
-import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -48,13 +49,55 @@ def test_business_errors_follow_the_language(client):
     assert "Please enter the citizen ID number." in page
 
 
-def test_compiled_catalogue_is_committed_and_current():
-    """Machines without gettext use the committed .mo: it must hold every translation of the .po."""
-    locale = Path(yiwang.__file__).parent / "locale" / "en" / "LC_MESSAGES"
-    with (locale / "django.mo").open("rb") as mo:
-        compiled = gettext.GNUTranslations(mo)._catalog
-    po = (locale / "django.po").read_text()
-    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', po, re.M)
-    assert len(pairs) > 200
-    for msgid, msgstr in pairs:
-        assert compiled.get(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+LOCALE = Path(yiwang.__file__).parent / "locale" / "en" / "LC_MESSAGES"
+
+
+def _entries(po: str) -> list[dict]:
+    """The .po's entries: flags, and each msgid/msgid_plural/msgstr[n] with its continuation lines joined."""
+    entries = []
+    for block in po.split("\n\n"):
+        entry: dict = {"flags": set(), "fields": {}}
+        key = None
+        for line in block.splitlines():
+            if line.startswith("#,"):
+                entry["flags"] |= {f.strip() for f in line[2:].split(",")}
+            elif line.startswith("#"):
+                continue
+            elif line.startswith('"') and key:
+                entry["fields"][key] += line[1:-1]
+            elif line:
+                key, _sep, value = line.partition(" ")
+                entry["fields"][key] = value[1:-1]
+        if entry["fields"].get("msgid"):
+            entries.append(entry)
+    return entries
+
+
+def test_every_string_is_translated_and_reviewed():
+    entries = _entries((LOCALE / "django.po").read_text())
+    assert len(entries) > 1000
+    fuzzy = [e["fields"]["msgid"] for e in entries if "fuzzy" in e["flags"]]
+    empty = [
+        e["fields"]["msgid"] for e in entries if any(v == "" for k, v in e["fields"].items() if k.startswith("msgstr"))
+    ]
+    assert not fuzzy, fuzzy
+    assert not empty, empty
+
+
+def test_the_catalogue_checks_see_an_untranslated_entry():
+    po = 'msgid "已受理"\nmsgstr ""\n\n#, fuzzy\nmsgid "退回"\nmsgstr "Return"\n'
+    entries = _entries(po)
+    assert entries[0]["fields"] == {"msgid": "已受理", "msgstr": ""} and "fuzzy" in entries[1]["flags"]
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU gettext's msgfmt")
+def test_compiled_catalogue_is_committed_and_current(tmp_path):
+    """Machines without gettext use the committed .mo: it must hold exactly the translations of the .po."""
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(fresh), str(LOCALE / "django.po")], check=True)
+    with fresh.open("rb") as mo:
+        expected = gettext.GNUTranslations(mo)._catalog
+    with (LOCALE / "django.mo").open("rb") as mo:
+        committed = gettext.GNUTranslations(mo)._catalog
+    assert len(expected) > 1000
+    assert committed == expected

@@ -28,9 +28,9 @@ from yiwang.catalog.models import Handling
 from yiwang.core import keys
 from yiwang.core.pdf import cjk_font, draw_seal, styles
 from yiwang.core.sm import sm3_hex
-from yiwang.core.text import clause
 
 from .models import Case, CaseDocument, ClockPause, CorrectionRequest
+from .selectors import problem_line
 
 APPEAL = gettext_lazy(
     "如不服本决定，可以自收到本文书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
@@ -231,9 +231,7 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
 
 
 def _problem_line(item: dict) -> str:
-    # an item naming neither a material nor a form field is a free one: 其他问题, not the form
-    subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("其他问题")
-    return f"{subject}：{clause(item.get('problem'))}"
+    return problem_line(item)
 
 
 def render_special_procedure(case: Case, pause: ClockPause) -> tuple[str, bytes]:

@@ -382,7 +382,7 @@ class CorrectionRequest(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "round"], name="correction_once_per_round")]
 
     def __str__(self) -> str:
-        return f"{self.case} · 第{self.round}轮补正"
+        return _("%(case)s · 第%(n)s轮补正") % {"case": self.case, "n": self.round}
 
 
 class PaymentOrder(models.Model):

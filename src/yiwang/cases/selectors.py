@@ -24,6 +24,7 @@ from yiwang.core import audit
 from yiwang.core.calendar import working_days_since
 from yiwang.core.errors import NotFound
 from yiwang.core.ids import normalize
+from yiwang.core.text import clause, join_clauses
 from yiwang.identity.models import AgentAuthorization, Department, NaturalPerson, StaffRole
 from yiwang.identity.selectors import names_of_logins
 
@@ -36,7 +37,9 @@ from .models import (
     CaseTask,
     Channel,
     Decision,
+    DeliveryMethod,
     Extension,
+    PauseKind,
     PaymentOrder,
     Status,
     WarningLevel,
@@ -313,6 +316,50 @@ def _label(event) -> str:
     return label
 
 
+def _note(event) -> str:
+    """The event's note in the reader's language: the audit record keeps the note as written (in the
+    writer's language), so notes the platform composed are composed again from the event's data."""
+    data = event.data
+    note = data.get("note", "")
+    if not note:
+        return ""
+    action, due = event.action, data.get("due_date")
+    if action == "accepted" and due:
+        return _("已受理，办结期限 %(d)s。") % {"d": due}
+    if action == "deemed_accepted" and due:
+        return _("逾期未作受理决定，依照《行政许可法》第三十二条视为受理；办结期限 %(d)s。") % {"d": due}
+    if action == "special_procedure_started" and "reason" in data:
+        return _("%(label)s：%(text)s") % {"label": _kind_label(data.get("kind")), "text": clause(data["reason"])}
+    if action == "special_procedure_ended" and due:
+        return _("%(kind)s结束，恢复计时，办结期限 %(d)s。") % {"kind": _kind_label(data.get("kind")), "d": due}
+    if action == "extension_approved" and due and data.get("days"):
+        return _("办理期限延长%(n)d个工作日，办结期限 %(d)s。") % {"n": data["days"], "d": due}
+    if action == "correction_requested" and data.get("items"):
+        return join_clauses((problem_line(p) for p in data["items"]), sep=_("；"))
+    if action == "delivered" and data.get("method") in DeliveryMethod.values:
+        how = str(DeliveryMethod(data["method"]).label)
+        if data.get("method") == DeliveryMethod.POST and "carrier" in data:
+            how += _("，%(carrier)s 快递单号 %(t)s") % {
+                "carrier": data["carrier"],
+                "t": data.get("tracking_number", ""),
+            }
+        elif data.get("method") == DeliveryMethod.POST:
+            return note
+        return how
+    return note
+
+
+def _kind_label(kind: str | None) -> str:
+    return str(PauseKind(kind).label) if kind in PauseKind.values else (kind or "")
+
+
+def problem_line(item: dict) -> str:
+    """One correction item as "subject: problem"."""
+    # an item naming neither a material nor a form field is a free one: 其他问题, not the form
+    subject = item.get("material_name") or item.get("field_label") or item.get("field") or _("其他问题")
+    return _("%(label)s：%(text)s") % {"label": subject, "text": clause(item.get("problem"))}
+
+
 def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]:
     """Events of the case, oldest first. ``audience``: "staff" (actor, role, comments), "applicant"
     (what happened, which department, reasons addressed to the applicant) or "public" (no personal data)."""
@@ -328,7 +375,7 @@ def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]
             "status": event.data.get("after", ""),
         }
         if audience in {"staff", "applicant"}:
-            entry["note"] = event.data.get("note", "")
+            entry["note"] = _note(event)
         if audience == "staff":
             entry["actor"] = event.actor  # the login, as recorded
             entry["role"] = event.actor_role

@@ -107,7 +107,7 @@ def validate_schema(schema: Any, *, authoring: bool = True) -> list[dict]:
             where = _("第%(n)d个字段「%(name)s」") % {"n": index, "name": name}
         unknown = sorted(set(spec) - ALLOWED_KEYS)
         if unknown:
-            problems.append(_("%(w)s：不支持的属性 %(k)s。") % {"w": where, "k": "、".join(unknown)})
+            problems.append(_("%(w)s：不支持的属性 %(k)s。") % {"w": where, "k": _("、").join(unknown)})
         if not isinstance(name, str) or not NAME_RE.match(name):
             problems.append(_("%(w)s：name 应以小写字母开头，只含小写字母、数字和下划线，最长40位。") % {"w": where})
         elif name in seen:
@@ -126,7 +126,7 @@ def validate_schema(schema: Any, *, authoring: bool = True) -> list[dict]:
         if kind not in FIELD_TYPES:
             problems.append(
                 _("%(w)s：类型「%(t)s」不受支持，可用类型：%(all)s。")
-                % {"w": where, "t": kind, "all": "、".join(FIELD_TYPES)}
+                % {"w": where, "t": kind, "all": _("、").join(FIELD_TYPES)}
             )
             continue
         if "required" in spec and not isinstance(spec["required"], bool):
@@ -185,7 +185,7 @@ def validate_schema(schema: Any, *, authoring: bool = True) -> list[dict]:
             problems.append(_("%(w)s：只有下拉选择字段可以设置 options。") % {"w": where})
     if problems:
         raise InvalidInput(
-            _("申请表定义有误：%(p)s") % {"p": "；".join(problems)}, field="form_schema", errors=problems
+            _("申请表定义有误：%(p)s") % {"p": _("；").join(problems)}, field="form_schema", errors=problems
         )
     return schema
 
@@ -263,12 +263,12 @@ def _clean_field(spec: dict, value: Any) -> Any:
         try:
             return validate_citizen_id(str(value), field=spec["name"])
         except InvalidInput as exc:
-            raise ValueError(f"「{label}」：{exc.message}") from None
+            raise ValueError(_("「%(l)s」：%(e)s") % {"l": label, "e": exc.message}) from None
     if kind == "uscc":
         try:
             return validate_uscc(str(value), field=spec["name"])
         except InvalidInput as exc:
-            raise ValueError(f"「{label}」：{exc.message}") from None
+            raise ValueError(_("「%(l)s」：%(e)s") % {"l": label, "e": exc.message}) from None
     if kind == "phone":
         number = normalize(str(value))
         if not (MOBILE_RE.match(number) or LANDLINE_RE.match(number)):
@@ -318,7 +318,7 @@ def validate_form_data(schema: list[dict], data: dict[str, Any]) -> dict[str, An
             errors[name] = str(exc)
     if errors:
         raise InvalidInput(
-            _("申请表有%(n)d处需要修改：%(e)s") % {"n": len(errors), "e": "；".join(errors.values())},
+            _("申请表有%(n)d处需要修改：%(e)s") % {"n": len(errors), "e": _("；").join(errors.values())},
             errors=errors,
         )
     return cleaned

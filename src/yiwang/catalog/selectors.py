@@ -113,7 +113,7 @@ def _choice(value: Any, choices: list[str], field: str, label: str) -> str | Non
     text = str(value).strip()
     if text not in choices:
         raise InvalidInput(
-            _("「%(l)s」的取值「%(v)s」无效，可选：%(c)s。") % {"l": label, "v": text, "c": "、".join(choices)},
+            _("「%(l)s」的取值「%(v)s」无效，可选：%(c)s。") % {"l": label, "v": text, "c": _("、").join(choices)},
             field=field,
         )
     return text

@@ -92,7 +92,7 @@ def validate_uscc(value: str, *, field: str = "uscc") -> str:
     if bad:
         raise InvalidInput(
             _("统一社会信用代码第%(pos)s位含有不允许的字符：%(c)s（只用数字和大写字母，不使用 I、O、Z、S、V）。")
-            % {"pos": "、".join(str(p) for p, _ch in bad), "c": "、".join(sorted({ch for _p, ch in bad}))},
+            % {"pos": _("、").join(str(p) for p, _ch in bad), "c": _("、").join(sorted({ch for _p, ch in bad}))},
             field=field,
         )
     if not all(ch in DIGITS for ch in code[2:8]):

@@ -121,7 +121,7 @@ class NaturalPerson(models.Model):
         verbose_name_plural = verbose_name
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.masked_id}）"
+        return _("%(name)s（%(code)s）") % {"name": self.name, "code": self.masked_id}
 
     def save(self, *args, **kwargs) -> None:
         # the lookup digest and the last four characters always follow the (normalised) number

@@ -231,7 +231,7 @@ class QrToken(APIView):
             show = [show]
         unknown = [s for s in show if s not in SHOW_CHOICES]
         if unknown:
-            raise InvalidInput(_("不支持的出示内容：%(s)s。") % {"s": "、".join(unknown)}, field="show")
+            raise InvalidInput(_("不支持的出示内容：%(s)s。") % {"s": _("、").join(unknown)}, field="show")
         token = make_qr_token(licence, set(show))
         url = verify_url(licence, token)
         return Response({"token": token, "url": url, "expires_in": QR_TOKEN_TTL, "png": qr_data_uri(url)})

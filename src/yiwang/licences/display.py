@@ -33,8 +33,12 @@ def metadata_rows(licence: Licence, access: Access | None) -> list[tuple[str, st
         (_("证照标识"), licence.identifier),
         (_("证照类型"), type_text(licence, access)),
         (_("持证主体"), licence.holder_name),
-        (_("持证主体代码"), f"{holder_code_for(licence, access)}（{licence.get_holder_code_type_display()}）"),
-        (_("颁发机构"), f"{licence.issuer_name}（{licence.issuer_code}）"),
+        (
+            _("持证主体代码"),
+            _("%(name)s（%(code)s）")
+            % {"name": holder_code_for(licence, access), "code": licence.get_holder_code_type_display()},
+        ),
+        (_("颁发机构"), _("%(name)s（%(code)s）") % {"name": licence.issuer_name, "code": licence.issuer_code}),
         (_("颁发日期"), licence.issue_date.isoformat()),
         (_("签发时间"), local_text(licence.signed_at)),
         (_("有效期"), validity_text(licence.valid_from, licence.valid_until)),

@@ -72,7 +72,7 @@ class LicenceType(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return _("%(name)s（%(code)s）") % {"name": self.name, "code": self.code}
 
     def clean(self) -> None:
         errors = []

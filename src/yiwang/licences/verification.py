@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.core.audit import history
 from yiwang.core.models import SigningKey
@@ -36,7 +37,7 @@ QR_TOKEN_TTL = 300  # seconds: a screenshot of the code is useless a few minutes
 PDF_QR_TOKEN_TTL = 366 * 24 * 3600
 
 # what a holder may choose to show through the QR code, beyond the licence's public facts
-SHOW_CHOICES = {"holder": _("持证主体"), "data": _("照面信息")}
+SHOW_CHOICES = {"holder": gettext_lazy("持证主体"), "data": gettext_lazy("照面信息")}
 
 
 @dataclass
@@ -95,7 +96,7 @@ def record_problems(licence: Licence, *, verified: tuple[SigningKey, bytes, byte
         return [*problems, _("证照库记录的签名原文无法解析。")]
     changed = differing_fields(signed, payload_of(licence))
     if changed:
-        problems.append(_("证照库记录的以下内容与签名不一致（已被篡改）：%(f)s。") % {"f": "、".join(changed)})
+        problems.append(_("证照库记录的以下内容与签名不一致（已被篡改）：%(f)s。") % {"f": _("、").join(changed)})
     if key.owner != signed.get("issuer_code"):
         problems.append(_("签名密钥不属于颁发机构 %(i)s。") % {"i": signed.get("issuer", "")})
     if not _within(key, _parse_utc(signed.get("signed_at"))):
@@ -294,7 +295,7 @@ def verify_file(content: bytes) -> Verdict:
         except ValueError:
             stored = {}
         changed = differing_fields(signed, stored) or [_("签名原文")]
-        verdict.problems.append(_("文件与证照库中的记录不一致：%(f)s。") % {"f": "、".join(changed)})
+        verdict.problems.append(_("文件与证照库中的记录不一致：%(f)s。") % {"f": _("、").join(changed)})
         verdict.genuine = False
     return verdict
 

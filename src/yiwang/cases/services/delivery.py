@@ -96,6 +96,7 @@ def deliver(
             before=Status.COMPLETED,
             method=method,
             note=how,
+            carrier=delivery.carrier,
             tracking_number=delivery.tracking_number,
         )
         _notify_applicant(

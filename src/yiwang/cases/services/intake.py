@@ -226,7 +226,7 @@ def request_correction(user, case: Case | int, *, items: list[dict]) -> Correcti
         case.warning_level = WarningLevel.NONE
         case.save()
         notice = documents.issue(case, CaseDocument.Kind.CORRECTION, written=written, correction=correction)
-        summary = join_clauses(documents._problem_line(p) for p in problems)
+        summary = join_clauses((documents._problem_line(p) for p in problems), sep=_("；"))
         _record(
             case,
             "correction_requested",

@@ -88,7 +88,7 @@ def start_special_procedure(user, case: Case | int, *, kind: str, reason: str) -
         case.warning_level = WarningLevel.NONE
         case.save()
         notice = documents.issue(case, CaseDocument.Kind.SPECIAL_PROCEDURE, written=written, pause=pause)
-        note = f"{pause.get_kind_display()}：{clause(reason)}"
+        note = _("%(label)s：%(text)s") % {"label": pause.get_kind_display(), "text": clause(reason)}
         _record(
             case,
             "special_procedure_started",
@@ -97,6 +97,7 @@ def start_special_procedure(user, case: Case | int, *, kind: str, reason: str) -
             before=before,
             kind=kind,
             note=note,
+            reason=reason,
             pause=pause.pk,
             document={"kind": notice.kind, "sm3": notice.sm3},
         )

@@ -138,8 +138,8 @@ def _full_clean(obj, *, exclude: list[str], prefix: str = "") -> None:
                 label = str(obj._meta.get_field(name).verbose_name)
             except FieldDoesNotExist:  # a non-field error (__all__)
                 label = ""
-            labels.append(f"「{label}」{message}" if label else message)
-        raise InvalidInput(_("输入有误：%(e)s") % {"e": "；".join(labels)}, errors=errors) from None
+            labels.append(_("「%(l)s」%(e)s") % {"l": label, "e": message} if label else message)
+        raise InvalidInput(_("输入有误：%(e)s") % {"e": _("；").join(labels)}, errors=errors) from None
 
 
 def check_consistency(version: ItemVersion, item: ServiceItem) -> None:

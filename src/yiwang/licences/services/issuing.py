@@ -66,7 +66,7 @@ def clean_data(licence_type: LicenceType, data: dict[str, Any]) -> dict[str, str
         if isinstance(value, bool):
             value = _("是") if value else _("否")
         elif isinstance(value, list | tuple):
-            value = "、".join(str(v) for v in value)
+            value = _("、").join(str(v) for v in value)
         value = "" if value is None else str(value).strip()
         if value:
             cleaned[spec["name"]] = value
@@ -74,7 +74,7 @@ def clean_data(licence_type: LicenceType, data: dict[str, Any]) -> dict[str, str
             missing.append(spec["label"])
     if missing:
         raise InvalidInput(
-            _("缺少照面信息：%(f)s。") % {"f": "、".join(missing)}, field="data", errors={"data": missing}
+            _("缺少照面信息：%(f)s。") % {"f": _("、").join(missing)}, field="data", errors={"data": missing}
         )
     return cleaned
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput
@@ -170,7 +171,7 @@ def _set_status(
     return locked
 
 
-ACTION_LABELS = {"suspended": _("暂扣"), "resumed": _("恢复"), "revoked": _("撤销")}
+ACTION_LABELS = {"suspended": gettext_lazy("暂扣"), "resumed": gettext_lazy("恢复"), "revoked": gettext_lazy("撤销")}
 
 
 def suspend_licence(licence: Licence | str, *, actor, reason: str) -> Licence:

@@ -69,7 +69,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "suggestion": suggestion,
         "suggestion_querystring": suggestion_query.urlencode(),
         "ignored": results.ignored,
-        "audience": {"person": "个人", "organisation": "法人"}.get(filters.service_object or "", ""),
+        "audience": {"person": _("个人"), "organisation": _("法人")}.get(filters.service_object or "", ""),
         **_filter_choices(),
     }
     return render(request, "portal/catalog/search.html", context, status=400 if error else 200)

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiwang.core.errors import Forbidden, InvalidInput, YiwangError
@@ -182,11 +183,11 @@ def licence_action(request, identifier: str):
 
 
 ACTION_LABELS = {
-    "suspend": _("暂扣"),
-    "resume": _("恢复"),
-    "revoke": _("撤销"),
-    "renew": _("延续"),
-    "change": _("变更"),
+    "suspend": gettext_lazy("暂扣"),
+    "resume": gettext_lazy("恢复"),
+    "revoke": gettext_lazy("撤销"),
+    "renew": gettext_lazy("延续"),
+    "change": gettext_lazy("变更"),
 }
 
 

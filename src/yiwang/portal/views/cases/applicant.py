@@ -28,7 +28,7 @@ from ._shared import PER_PAGE, QUEUE_LIMIT, _case_facts, _error_page, _material_
 def _applicant_choices(request: HttpRequest):
     person = selectors.person_of(request.user)
     organisations = list(identity_selectors.organisations_for(person)) if person else []
-    label = f"{person.name}（{person.masked_id}）" if person else ""
+    label = _("%(name)s（%(code)s）") % {"name": person.name, "code": person.masked_id} if person else ""
     return person, organisations, label
 
 

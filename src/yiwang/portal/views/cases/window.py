@@ -84,7 +84,11 @@ def window_desk(request: HttpRequest) -> HttpResponse:
                 status = exc.status
             else:
                 request.session[WINDOW_PERSON] = person.pk
-                messages.success(request, _("申请人：%(who)s") % {"who": f"{person.name}（{person.masked_id}）"})
+                messages.success(
+                    request,
+                    _("申请人：%(who)s")
+                    % {"who": _("%(name)s（%(code)s）") % {"name": person.name, "code": person.masked_id}},
+                )
                 return redirect("portal:window_desk")
     person = _window_person(request)
     q = (request.GET.get("q") or "").strip()[:100]
