@@ -196,7 +196,9 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
     page.get_by_label("文化程度").select_option(label="本科")
     page.locator("fieldset.material", has_text="申请人居民身份证").get_by_label("上传文件").set_input_files(scan)
     page.get_by_label("窗口领取").check()
-    assert page.get_by_label("材料齐全，当场受理并出具受理回执").is_checked()
+    accept = page.get_by_label("材料齐全，当场受理并出具受理回执")
+    assert not accept.is_checked()  # no preset decision: the clerk ticks it after checking the papers
+    accept.check()
     shots(page, "2-window-form")
     page.get_by_role("button", name="收件").click()
     expect(page.locator("#case-status")).to_have_text("已受理")  # the staff case page of the new case

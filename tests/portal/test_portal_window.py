@@ -4,6 +4,7 @@ print the receipt, decide an immediate item (即办件) on the spot."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from case_pages import PNG, upload
 from django.urls import reverse
@@ -155,3 +156,11 @@ def test_window_apply_without_an_applicant_goes_back_to_the_desk(client, world):
     client.force_login(world.clerk)
     response = client.get(reverse("portal:window_apply", args=[world.item.code]))
     assert response["Location"] == reverse("portal:window_desk")
+
+
+def test_the_intake_form_does_not_preset_acceptance(client, world):
+    client.force_login(world.clerk)
+    client.post(reverse("portal:window_desk"), {"id_number": world.citizen.id_number})
+    page = client.get(reverse("portal:window_apply", args=[world.immediate.item.code])).content.decode()
+    accept = re.search(r'<input[^>]*name="accept"[^>]*>', page)
+    assert accept is not None and "checked" not in accept.group(0)

@@ -335,7 +335,8 @@ class WindowOrganisationForm(ServiceErrorsMixin, forms.Form):
         required=False,
         help_text=gettext_lazy("首次登记的单位须填写。"),
     )
-    accept = forms.BooleanField(label=gettext_lazy("材料齐全，当场受理并出具受理回执"), required=False, initial=True)
+    # not preset: the clerk decides on acceptance after checking the papers (no preset decision anywhere)
+    accept = forms.BooleanField(label=gettext_lazy("材料齐全，当场受理并出具受理回执"), required=False)
 
 
 class ProgressQueryForm(ServiceErrorsMixin, forms.Form):

@@ -119,7 +119,7 @@ def window_apply(request: HttpRequest, code: str) -> HttpResponse:
         version = catalog_selectors.get_current_version(code)
     except NotFound as exc:
         return _error_page(request, exc)
-    org_form = f.WindowOrganisationForm(request.POST or None, initial={"accept": True})
+    org_form = f.WindowOrganisationForm(request.POST or None)
     form = f.ApplicationForm(
         version, request.POST or None, request.FILES or None, offers=_window_offers(version, person), supplied={}
     )
