@@ -64,7 +64,7 @@ START = ["/", "/search/", "/progress/", "/licences/verify/"]
 SKIP = re.compile(
     r"^/(i18n/|logout/|api/(?!docs/$))|/(add|delete|history|password)/|/admin/(r|logout|jsi18n|password_change)/"
 )
-DOWNLOAD = re.compile(r"(\.pdf$|/pdf/$|/file/$|/export/$|/documents/\d+/$|/materials/\d+/$)")
+DOWNLOAD = re.compile(r"(\.pdf$|/pdf/$|/file/$|/export/$|/documents/\d+/$|/materials/\d+/((blank_form|sample)/)?$)")
 
 
 def shape(path: str, query: str) -> str:

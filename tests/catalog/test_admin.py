@@ -229,3 +229,16 @@ def test_item_changelist_shows_current_versions_without_a_query_per_row(client, 
         html = client.get(reverse("admin:catalog_serviceitem_changelist")).content.decode()
     assert "事项00" in html and "现行第1版" in html and "现行第1版，草稿第2版" in html
     assert sum('FROM "catalog_itemversion"' in q["sql"] for q in queries.captured_queries) == 1
+
+
+def test_a_blank_form_links_to_the_guide_download_not_to_media(client, manager, settings, tmp_path):
+    """/media/ is not served in production: the admin links a stored blank form to the guide's download."""
+    settings.MEDIA_ROOT = tmp_path
+    version = draft_version(name="公共场所卫生许可")
+    material = version.materials.first() or MaterialRequirement.objects.create(version=version, name="申请书", order=1)
+    material.blank_form.save("blank.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    page = client.get(change_url(version)).content.decode()
+    link = reverse("portal:item_material_file", args=[version.item.code, material.pk, "blank_form"])
+    assert f'href="{link}?version={version.number}"' in page
+    assert settings.MEDIA_URL + "catalog/forms/" not in page
+    assert client.get(f"{link}?version={version.number}")["Content-Disposition"].startswith("attachment")

@@ -107,6 +107,10 @@ def test_read_only_case_page_and_every_write_is_403(client, world, watched):
     number = watched["red"].number
     page = client.get(reverse("portal:staff_case", args=[number])).content.decode()
     assert 'id="read-only-notice"' in page and 'id="action-' not in page and "已超期" in page
+    # which documents and materials exist is shown, their content (downloads) is not the supervisor's
+    case = Case.objects.get(number=number)
+    assert case.documents.exists() and case.materials.filter(file__gt="").exists()
+    assert f"/cases/{number}/documents/" not in page and f"/cases/{number}/materials/" not in page
     for action in ("claim", "pass", "decide", "extension", "accept", "withdraw", "pay"):
         assert client.post(reverse("portal:staff_action", args=[number, action]), {}).status_code == 403
         api = client.post(f"/api/cases/{number}/{action}/", data=json.dumps({}), content_type="application/json")

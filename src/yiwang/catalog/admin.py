@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -240,8 +242,34 @@ class DraftOnlyInlineMixin:
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+class _GuideFileLink:
+    """What the file widget shows of a stored file: its name, linked to the guide's download."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GuideFileWidget(AdminFileWidget):
+    """A blank form or sample links to the guide's download view: ``/media/`` is not served in
+    production, so the default link (the storage URL) would be dead there."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        material = getattr(value, "instance", None)
+        if self.is_initial(value) and getattr(material, "pk", None):
+            version = material.version
+            url = reverse("portal:item_material_file", args=[version.item.code, material.pk, value.field.name])
+            shown = value.name.rsplit("/", 1)[-1]
+            context["widget"]["value"] = _GuideFileLink(shown, f"{url}?version={version.number}")
+        return context
+
+
 class MaterialInline(DraftOnlyInlineMixin, admin.StackedInline):
     model = MaterialRequirement
+    formfield_overrides = {models.FileField: {"widget": GuideFileWidget}}
     fields = [
         ("order", "name", "required", "copies", "kind"),
         ("source", "source_ref", "formats"),
