@@ -3,6 +3,7 @@ import io
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -242,3 +243,15 @@ def test_a_blank_form_links_to_the_guide_download_not_to_media(client, manager, 
     assert f'href="{link}?version={version.number}"' in page
     assert settings.MEDIA_URL + "catalog/forms/" not in page
     assert client.get(f"{link}?version={version.number}")["Content-Disposition"].startswith("attachment")
+
+
+def test_a_published_versions_read_only_blank_form_links_to_the_guide_download(client, manager, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    version = published_version(name="公共场所卫生许可")
+    material = version.materials.first() or MaterialRequirement.objects.create(version=version, name="申请书", order=1)
+    stored = default_storage.save("catalog/samples/sample.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    MaterialRequirement.objects.filter(pk=material.pk).update(sample=stored)  # published: no save()
+    page = client.get(change_url(version)).content.decode()
+    link = reverse("portal:item_material_file", args=[version.item.code, material.pk, "sample"])
+    assert f'href="{link}?version={version.number}"' in page
+    assert settings.MEDIA_URL + "catalog/" not in page

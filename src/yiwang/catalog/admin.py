@@ -242,6 +242,14 @@ class DraftOnlyInlineMixin:
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+def guide_file_url(material: MaterialRequirement, kind: str) -> str:
+    """The guide's download of a material's blank form or sample: ``/media/`` is not served in
+    production, so the storage URL would be a dead link there."""
+    version = material.version
+    url = reverse("portal:item_material_file", args=[version.item.code, material.pk, kind])
+    return f"{url}?version={version.number}"
+
+
 class _GuideFileLink:
     """What the file widget shows of a stored file: its name, linked to the guide's download."""
 
@@ -253,17 +261,14 @@ class _GuideFileLink:
 
 
 class GuideFileWidget(AdminFileWidget):
-    """A blank form or sample links to the guide's download view: ``/media/`` is not served in
-    production, so the default link (the storage URL) would be dead there."""
+    """The file input of a blank form or sample, its current file linked to the guide's download."""
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         material = getattr(value, "instance", None)
         if self.is_initial(value) and getattr(material, "pk", None):
-            version = material.version
-            url = reverse("portal:item_material_file", args=[version.item.code, material.pk, value.field.name])
             shown = value.name.rsplit("/", 1)[-1]
-            context["widget"]["value"] = _GuideFileLink(shown, f"{url}?version={version.number}")
+            context["widget"]["value"] = _GuideFileLink(shown, guide_file_url(material, value.field.name))
         return context
 
 
@@ -276,6 +281,27 @@ class MaterialInline(DraftOnlyInlineMixin, admin.StackedInline):
         ("basis", "note"),
         ("blank_form", "sample"),
     ]
+    readonly_fields = ["blank_form_link", "sample_link"]
+
+    def get_fields(self, request, obj=None):
+        if self._editable(obj):
+            return self.fields
+        # a published version's materials are read only: their files link to the guide's download
+        return [("blank_form_link", "sample_link") if row == ("blank_form", "sample") else row for row in self.fields]
+
+    def _file_link(self, material: MaterialRequirement, kind: str) -> str:
+        stored = getattr(material, kind)
+        if not stored or not material.pk:
+            return "-"
+        return format_html('<a href="{}">{}</a>', guide_file_url(material, kind), stored.name.rsplit("/", 1)[-1])
+
+    @admin.display(description=gettext_lazy("空白表格"))
+    def blank_form_link(self, material: MaterialRequirement) -> str:
+        return self._file_link(material, "blank_form")
+
+    @admin.display(description=gettext_lazy("示例样表"))
+    def sample_link(self, material: MaterialRequirement) -> str:
+        return self._file_link(material, "sample")
 
 
 class StageInline(DraftOnlyInlineMixin, admin.TabularInline):
