@@ -110,6 +110,18 @@ def test_parse_filters_from_a_query_string(catalog):
     assert filters.active == {"q": "许可", "service_object": "organisation", "online_depth": 3, "zero_visit": False}
 
 
+def test_a_bad_choice_lists_the_choices_by_their_chinese_labels():
+    """Not the stored codes alone ("market、food…"): the page is Chinese."""
+    with pytest.raises(InvalidInput) as info:
+        selectors.parse_filters(QueryDict("theme=space"))
+    assert "可选：市场准入（market）、食品药品（food）、" in info.value.message
+    with pytest.raises(InvalidInput) as info:
+        selectors.parse_filters(QueryDict("online_depth=5"))
+    assert info.value.message.endswith(
+        "可选：一级：网上咨询（1）、二级：下载表格（2）、三级：网上预审受理（3）、四级：全程网办（4）。"
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [

@@ -46,3 +46,13 @@ def test_licences_in_the_admin_are_read_only_and_masked(admin_client):
     assert admin_client.get("/admin/licences/licence/add/").status_code == 403
     listing = admin_client.get("/admin/licences/licence/").content.decode()
     assert person.id_number not in listing
+
+
+def test_the_licence_page_shows_the_face_data_by_its_labels_not_its_field_codes(admin_client):
+    licence = services.issue_licence(
+        licence_type=licence_type(), issuer=DepartmentFactory(), holder=citizen(), data=food_data()
+    )
+    page = admin_client.get(f"/admin/licences/licence/{licence.pk}/change/").content.decode()
+    labels = licence.licence_type.field_labels()
+    assert f"<div>{labels['shop_name']}：张三小吃店</div>" in page
+    assert "shop_name" not in page and "category" not in page

@@ -75,7 +75,8 @@ class Case(models.Model):
         NaturalPerson, on_delete=models.PROTECT, null=True, blank=True, related_name="cases_as_agent",
         verbose_name=_("经办人"),
     )  # fmt: skip
-    applicant_id_last4 = models.CharField(max_length=4, blank=True, editable=False)  # for the public progress query
+    # for the public progress query
+    applicant_id_last4 = models.CharField(_("申请人证件后四位"), max_length=4, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="cases_submitted",
         verbose_name=_("提交账号"),
@@ -98,7 +99,12 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(_("申报时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("受理人"),
     )
     deemed_accepted = models.BooleanField(_("视为受理"), default=False)
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
@@ -106,7 +112,12 @@ class Case(models.Model):
     decision_reason = models.TextField(_("决定理由"), blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("决定人"),
     )
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
@@ -116,7 +127,7 @@ class Case(models.Model):
     # The clock (see yiwang.cases.clock): every date is a local (Asia/Shanghai) date.
     received_on = models.DateField(_("收件日"), null=True, blank=True)  # last complete submission: starts acceptance
     acceptance_due = models.DateField(_("受理期限"), null=True, blank=True)
-    acceptance_due_provisional = models.BooleanField(default=False)
+    acceptance_due_provisional = models.BooleanField(_("受理期限暂定"), default=False)
     clock_start = models.DateField(_("起算日（受理日）"), null=True, blank=True)
     due_date = models.DateField(_("办结期限"), null=True, blank=True)
     due_provisional = models.BooleanField(_("期限暂定"), default=False)
@@ -176,10 +187,15 @@ class CaseMaterial(models.Model):
         LICENCE = "licence", _("电子证照")
         SHARED_DATA = "shared_data", _("共享数据")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials", verbose_name=_("办件"))
     # empty for a free upload answering a correction item that names no material (其他问题)
     requirement = models.ForeignKey(
-        MaterialRequirement, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        MaterialRequirement,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("申请材料"),
     )
     label = models.CharField(_("补正事项"), max_length=600, blank=True)
     correction_item = models.PositiveSmallIntegerField(_("补正事项序号"), null=True, blank=True)
@@ -194,10 +210,15 @@ class CaseMaterial(models.Model):
     source_title = models.CharField(_("来源名称"), max_length=200, blank=True)
     source_data = models.JSONField(_("来源数据"), default=dict, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    region_code = models.CharField(max_length=12, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("办件材料")
@@ -239,24 +260,33 @@ class CaseTask(models.Model):
         RETURNED = "returned", _("已退回")
         CANCELLED = "cancelled", _("已取消")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("办件"))
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("办理环节")
+    )
     step = models.PositiveSmallIntegerField(_("步骤"))
     name = models.CharField(_("环节"), max_length=100)
     kind = models.CharField(_("环节类型"), max_length=10, choices=Stage.Kind.choices)
     role = models.CharField(_("办理角色"), max_length=20)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="case_tasks")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="case_tasks", verbose_name=_("办理部门")
+    )
     status = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="case_tasks"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_tasks",
+        verbose_name=_("办理人"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     comment = models.TextField(_("意见"), blank=True)
     due_date = models.DateField(_("环节期限"), null=True, blank=True)
-    due_provisional = models.BooleanField(default=False)
-    region_code = models.CharField(max_length=12, db_index=True)
+    due_provisional = models.BooleanField(_("期限暂定"), default=False)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("办理任务")
@@ -295,21 +325,31 @@ SPECIAL_PROCEDURE_KINDS = [k for k in PauseKind if k != PauseKind.CORRECTION]
 class ClockPause(models.Model):
     """The decision clock stopped: a correction after acceptance, or a special procedure (行政许可法 art. 45)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pauses")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pauses", verbose_name=_("办件"))
     kind = models.CharField(_("类型"), max_length=16, choices=PauseKind.choices)
     reason = models.TextField(_("理由"))
     started_at = models.DateTimeField(_("开始时间"))
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     result = models.TextField(_("结果"), blank=True)
     applicant_informed_at = models.DateTimeField(_("告知申请人时间"), null=True, blank=True)
-    resume_status = models.CharField(max_length=24, choices=Status.choices)
+    resume_status = models.CharField(_("恢复后状态"), max_length=24, choices=Status.choices)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("开始人"),
     )
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("结束人"),
     )
-    region_code = models.CharField(max_length=12, db_index=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("计时中止")
@@ -335,18 +375,25 @@ class Extension(models.Model):
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("未批准")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("办件"))
     days = models.PositiveSmallIntegerField(_("延长工作日"))
     reason = models.TextField(_("理由"))
     status = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请延期人")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
-    region_code = models.CharField(max_length=12, db_index=True)
+    requested_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("延期")
@@ -366,14 +413,16 @@ class CorrectionRequest(models.Model):
     ``items``: ``[{"material": <requirement id or null>, "field": "<form field or ''>", "problem": "..."}]``.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="corrections")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("办件"))
     round = models.PositiveSmallIntegerField(_("申报轮次"))
     items = models.JSONField(_("补正内容"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resume_status = models.CharField(max_length=24, choices=Status.choices)
-    region_code = models.CharField(max_length=12, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("告知人")
+    )
+    requested_at = models.DateTimeField(_("告知时间"))
+    resolved_at = models.DateTimeField(_("补正完成时间"), null=True, blank=True)
+    resume_status = models.CharField(_("恢复后状态"), max_length=24, choices=Status.choices)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("补正告知")
@@ -394,14 +443,14 @@ class PaymentOrder(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     number = models.CharField(_("缴费单号"), max_length=80, unique=True)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments", verbose_name=_("办件"))
     amount = models.DecimalField(_("金额（元）"), max_digits=10, decimal_places=2)
     status = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.UNPAID)
     provider = models.CharField(_("支付渠道"), max_length=40, blank=True)
     provider_reference = models.CharField(_("渠道流水号"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     paid_at = models.DateTimeField(_("缴费时间"), null=True, blank=True)
-    region_code = models.CharField(max_length=12, db_index=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("缴费单")
@@ -422,7 +471,7 @@ class PaymentOrder(models.Model):
 class Delivery(models.Model):
     """送达: at the window, by post (address + tracking number), or electronically."""
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="delivery")
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="delivery", verbose_name=_("办件"))
     method = models.CharField(_("送达方式"), max_length=12, choices=DeliveryMethod.choices)
     recipient = models.CharField(_("收件人"), max_length=60, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -430,8 +479,10 @@ class Delivery(models.Model):
     carrier = models.CharField(_("快递公司"), max_length=40, blank=True)
     tracking_number = models.CharField(_("快递单号"), max_length=60, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"))
-    delivered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    region_code = models.CharField(max_length=12, db_index=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("送达人")
+    )
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("送达")
@@ -457,16 +508,16 @@ class CaseDocument(models.Model):
         SPECIAL_PROCEDURE = "special_procedure", _("特别程序告知书")
         DECISION = "decision", _("决定书")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents", verbose_name=_("办件"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), max_length=255)
     sm3 = models.CharField(_("SM3摘要"), max_length=64)
-    size = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(_("大小（字节）"), default=0)
     key_id = models.CharField(_("签章密钥"), max_length=16, blank=True)
     signature = models.BinaryField(_("SM2签名"), blank=True, default=b"")
     created_at = models.DateTimeField(_("生成时间"))
-    region_code = models.CharField(max_length=12, db_index=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("办件文书")
@@ -480,9 +531,9 @@ class CaseDocument(models.Model):
 class CaseNumberSequence(models.Model):
     """The last sequence number used per 实施编码 and day; rows are locked while a number is taken."""
 
-    code = models.CharField(max_length=40)
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
+    code = models.CharField(_("实施编码"), max_length=40)
+    day = models.DateField(_("日期"))
+    last = models.PositiveIntegerField(_("最后序号"), default=0)
 
     class Meta:
         verbose_name = _("办件编号序列")
@@ -496,13 +547,15 @@ class CaseNumberSequence(models.Model):
 class IdempotencyKey(models.Model):
     """A client's ``Idempotency-Key`` for a submission: the same key from the same user gives the same case."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    key = models.CharField(_("幂等键"), max_length=200)
     # SM3 of what was submitted under the key: a retry must send the same request, not another one
-    fingerprint = models.CharField(max_length=64, blank=True)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    region_code = models.CharField(max_length=12, db_index=True)
+    fingerprint = models.CharField(_("请求指纹"), max_length=64, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("办件"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("幂等键")

@@ -109,7 +109,7 @@ class ServiceItem(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="items", verbose_name=_("行政区划"))
     # a cheap popularity counter for ranking search results (guide page views), never a COUNT at query time
     popularity = models.PositiveIntegerField(_("浏览次数"), default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("政务服务事项")
@@ -183,8 +183,8 @@ class ItemVersion(models.Model):
     result_licence_type = models.CharField(
         _("结果证照类型代码"), max_length=21, blank=True, help_text=_("结果为证照时，证照类型代码")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("事项版本（实施清单）")
@@ -270,7 +270,9 @@ class MaterialRequirement(VersionPartMixin, models.Model):
         SHARED_DATA = "shared_data", _("共享数据")
         DEPARTMENT = "department", _("部门核发/生成")
 
-    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="materials")
+    version = models.ForeignKey(
+        ItemVersion, on_delete=models.CASCADE, related_name="materials", verbose_name=_("事项版本")
+    )
     order = models.PositiveSmallIntegerField(_("序号"), default=1)
     name = models.CharField(_("材料名称"), max_length=200)
     required = models.BooleanField(_("必要"), default=True)
@@ -303,7 +305,9 @@ class Stage(VersionPartMixin, models.Model):
         REVIEW = "review", _("审核")
         DECIDE = "decide", _("审批/决定")
 
-    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="stages")
+    version = models.ForeignKey(
+        ItemVersion, on_delete=models.CASCADE, related_name="stages", verbose_name=_("事项版本")
+    )
     order = models.PositiveSmallIntegerField(_("顺序"))
     name = models.CharField(_("环节名称"), max_length=100)
     kind = models.CharField(_("环节类型"), max_length=10, choices=Kind.choices)
@@ -368,10 +372,14 @@ class SearchTerm(models.Model):
     """One word under which a published version is found, with its weight (name > keywords > department
     and theme > conditions). Written only by ``services.search``; rebuilt by ``yiwang reindex-catalog``."""
 
-    term = models.CharField(max_length=50)
-    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="search_terms")
-    weight = models.PositiveSmallIntegerField()
-    region_code = models.CharField(max_length=12)  # the item's region: the sharding key at province scale
+    term = models.CharField(_("词条"), max_length=50)
+    version = models.ForeignKey(
+        ItemVersion, on_delete=models.CASCADE, related_name="search_terms", verbose_name=_("事项版本")
+    )
+    weight = models.PositiveSmallIntegerField(_("权重"))
+    region_code = models.CharField(
+        _("区划代码"), max_length=12
+    )  # the item's region: the sharding key at province scale
 
     class Meta:
         verbose_name = _("搜索词条")
@@ -386,9 +394,9 @@ class SearchWord(models.Model):
     """The vocabulary: every word in the index once, with its pinyin, so that a query in Latin letters
     and a misspelt query ("did you mean") are looked up in a small indexed table, not in the items."""
 
-    word = models.CharField(max_length=50, unique=True)
-    pinyin = models.CharField(max_length=200)
-    initials = models.CharField(max_length=50)
+    word = models.CharField(_("词"), max_length=50, unique=True)
+    pinyin = models.CharField(_("拼音"), max_length=200)
+    initials = models.CharField(_("拼音首字母"), max_length=50)
 
     class Meta:
         verbose_name = _("搜索词汇")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Choices, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 
@@ -107,14 +107,15 @@ class SearchFilters:
         return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
 
 
-def _choice(value: Any, choices: list[str], field: str, label: str) -> str | None:
+def _choice(value: Any, choices: type[Choices], field: str, label: str) -> str | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    if text not in choices:
+    if text not in {str(v) for v in choices.values}:
+        # the page is Chinese: name each choice by its label, with the code the query string takes
+        listed = _("、").join(f"{name}（{code}）" for code, name in choices.choices)
         raise InvalidInput(
-            _("「%(l)s」的取值「%(v)s」无效，可选：%(c)s。") % {"l": label, "v": text, "c": _("、").join(choices)},
-            field=field,
+            _("「%(l)s」的取值「%(v)s」无效，可选：%(c)s。") % {"l": label, "v": text, "c": listed}, field=field
         )
     return text
 
@@ -129,7 +130,7 @@ def parse_filters(params: Any) -> SearchFilters:
                 _("「服务对象」的取值「%(v)s」无效，可选：个人、法人。") % {"v": service_object}, field="service_object"
             )
         service_object = SERVICE_OBJECT_FILTERS[service_object].value
-    depth = _choice(get("online_depth"), [str(v) for v in OnlineDepth.values], "online_depth", _("网上办理深度"))
+    depth = _choice(get("online_depth"), OnlineDepth, "online_depth", _("网上办理深度"))
     zero = get("zero_visit")
     if zero in (None, ""):
         zero_visit = None
@@ -148,11 +149,11 @@ def parse_filters(params: Any) -> SearchFilters:
     return SearchFilters(
         q=(get("q") or "").strip()[:100],
         service_object=service_object or None,
-        theme=_choice(get("theme"), list(Theme.values), "theme", _("主题分类")),
+        theme=_choice(get("theme"), Theme, "theme", _("主题分类")),
         department=department,
         region=region,
-        item_type=_choice(get("item_type"), list(ItemType.values), "item_type", _("事项类型")),
-        handling=_choice(get("handling"), list(Handling.values), "handling", _("办件类型")),
+        item_type=_choice(get("item_type"), ItemType, "item_type", _("事项类型")),
+        handling=_choice(get("handling"), Handling, "handling", _("办件类型")),
         online_depth=int(depth) if depth else None,
         zero_visit=zero_visit,
     )

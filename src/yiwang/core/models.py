@@ -128,7 +128,7 @@ class SigningKey(models.Model):
     owner = models.CharField(_("持有者"), max_length=64, db_index=True, help_text=_("platform 或部门统一社会信用代码"))
     key_id = models.CharField(_("密钥标识"), max_length=16, unique=True)
     public_key = models.BinaryField(_("公钥"))
-    private_key_enc = models.BinaryField(editable=False)
+    private_key_enc = models.BinaryField(_("私钥（SM4加密）"), editable=False)
     valid_from = models.DateTimeField(_("生效时间"))
     valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
     active = models.BooleanField(_("当前使用"), default=True)
@@ -148,13 +148,15 @@ class SigningKey(models.Model):
 class Notification(models.Model):
     """A message sent (or to be sent) through the notifier: SMS/email/站内信. Kept for the user's inbox."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
-    channel = models.CharField(max_length=20, default="sms")
-    recipient = models.CharField(max_length=200, blank=True)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("用户")
+    )
+    channel = models.CharField(_("渠道"), max_length=20, default="sms")
+    recipient = models.CharField(_("接收方"), max_length=200, blank=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -22,7 +22,9 @@ class Region(models.Model):
     code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
     name = models.CharField(_("名称"), max_length=60)
     level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级区划")
+    )
 
     class Meta:
         verbose_name = _("行政区划")
@@ -105,8 +107,8 @@ class NaturalPerson(models.Model):
 
     name = models.CharField(_("姓名"), max_length=60)
     id_number = EncryptedTextField(_("公民身份号码"))
-    id_digest = models.CharField(max_length=64, unique=True, editable=False)
-    id_last4 = models.CharField(max_length=4, editable=False)
+    id_digest = models.CharField(_("身份号码索引"), max_length=64, unique=True, editable=False)
+    id_last4 = models.CharField(_("身份号码后四位"), max_length=4, editable=False)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True)
     address = models.CharField(_("联系地址"), max_length=200, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("户籍地"))
@@ -114,7 +116,7 @@ class NaturalPerson(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="person", verbose_name=_("账号")
     )
     assurance_level = models.PositiveSmallIntegerField(_("实名认证等级"), default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("自然人")
@@ -147,7 +149,7 @@ class LegalPerson(models.Model):
     legal_representative = models.CharField(_("法定代表人"), max_length=60, blank=True)
     address = models.CharField(_("住所"), max_length=200, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("登记地"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("法人")

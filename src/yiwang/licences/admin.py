@@ -5,6 +5,8 @@ show the holder's ID number masked. Key material is never shown (see core's Sign
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from .models import ImportBatch, Licence, LicenceType, LicenceUse
 from .services import save_licence_type
@@ -43,10 +45,21 @@ class LicenceAdmin(ReadOnly):
     date_hierarchy = "issue_date"
     # the clear holder code, the signed payload (it contains the code) and the signature bytes stay out
     fields = ["identifier", "name", "type_code", "number", "version", "issuer_name", "issuer_code", "issue_date",
-              "holder_name", "holder_masked", "holder_code_type", "valid_from", "valid_until", "region_code", "data",
+              "holder_name", "holder_masked", "holder_code_type", "valid_from", "valid_until", "region_code", "face",
               "status", "status_reason", "status_changed_at", "origin", "case_number", "key_id", "signed_at",
               "payload_hash"]  # fmt: skip
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("licence_type")
+
+    @admin.display(description=_("照面信息"))
+    def face(self, obj: Licence) -> str:
+        # by the type's labels (经营者名称：…), not the stored JSON with its field codes ("shop_name")
+        labels = obj.licence_type.field_labels()
+        return format_html_join(
+            "", "<div>{}：{}</div>", ((labels.get(name, name), value) for name, value in (obj.data or {}).items())
+        )
 
 
 @admin.register(LicenceUse)

@@ -109,11 +109,15 @@ class LicenceCounter(models.Model):
     allocated, so that concurrent issuing never repeats a 证照编号 or a 证照标识. Keyed by region, not
     by department, so that it shards with the region like every big table."""
 
-    licence_type = models.ForeignKey(LicenceType, on_delete=models.CASCADE, related_name="+")
-    region_code = models.CharField(max_length=12)
-    last_serial = models.PositiveIntegerField(default=0)
+    licence_type = models.ForeignKey(
+        LicenceType, on_delete=models.CASCADE, related_name="+", verbose_name=_("证照类型")
+    )
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    last_serial = models.PositiveIntegerField(_("最后流水号"), default=0)
 
     class Meta:
+        verbose_name = _("证照流水号计数器")
+        verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["licence_type", "region_code"], name="licencecounter_unique")]
 
     def __str__(self) -> str:
@@ -154,13 +158,23 @@ class Licence(models.Model):
     holder_code = EncryptedTextField(_("持证主体代码"))
     holder_code_type = models.CharField(_("持证主体代码类型"), max_length=3, choices=HolderCodeType.choices)
     # keyed SM3 of the holder code (= NaturalPerson.id_digest for a person): the wallet's lookup key
-    holder_digest = models.CharField(max_length=64, db_index=True, editable=False)
+    holder_digest = models.CharField(_("持证主体索引"), max_length=64, db_index=True, editable=False)
     holder_masked = models.CharField(_("持证主体代码（脱敏）"), max_length=24, editable=False)
     holder_person = models.ForeignKey(
-        NaturalPerson, on_delete=models.SET_NULL, null=True, blank=True, related_name="licences"
+        NaturalPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licences",
+        verbose_name=_("持证自然人"),
     )
     holder_org = models.ForeignKey(
-        LegalPerson, on_delete=models.SET_NULL, null=True, blank=True, related_name="licences"
+        LegalPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licences",
+        verbose_name=_("持证法人"),
     )
     valid_from = models.DateField(_("有效期起始"))
     valid_until = models.DateField(_("有效期截止"), null=True, blank=True, help_text=_("留空表示长期有效"))
@@ -182,8 +196,8 @@ class Licence(models.Model):
     previous = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version", verbose_name=_("上一版本")
     )
-    expiry_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    expiry_reminded_at = models.DateTimeField(_("到期提醒时间"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("电子证照")
@@ -276,11 +290,13 @@ class ImportRow(models.Model):
         IMPORTED = "imported", _("已导入")
         REJECTED = "rejected", _("已拒绝")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", verbose_name=_("导入批次"))
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
     number = models.CharField(_("证照编号"), max_length=64, blank=True)
-    licence = models.ForeignKey(Licence, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    licence = models.ForeignKey(
+        Licence, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("证照")
+    )
     reason = models.TextField(_("原因"), blank=True)
 
     class Meta:
