@@ -129,6 +129,9 @@ def test_window_registers_a_new_applicant_and_the_decision_is_not_preset(page, s
     page.get_by_label("文化程度").select_option(label="本科")
     page.locator("fieldset.material", has_text="申请人居民身份证").get_by_label("上传文件").set_input_files(scan)
     page.get_by_label("窗口领取").check()
+    accept = page.get_by_label("材料齐全，当场受理并出具受理回执")
+    assert not accept.is_checked()  # acceptance is not preset either
+    accept.check()
     page.get_by_role("button", name="收件").click()
     page.get_by_text("已收件并受理").wait_for()
 
