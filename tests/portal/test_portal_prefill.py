@@ -97,3 +97,24 @@ def test_a_draft_keeps_what_was_typed_and_only_empty_fields_are_filled(client, p
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Status.SUBMITTED and draft.form_data["id_number"] == w.citizen.id_number
+
+
+def test_the_window_form_is_filled_from_the_registered_applicant(client, prefilled):
+    w = prefilled
+    client.force_login(w.clerk)
+    client.post(reverse("portal:window_desk"), {"id_number": w.citizen.id_number})
+    url = reverse("portal:window_apply", args=[w.item.code])
+    page = client.get(url, {"org": w.company.uscc}).content.decode()
+    assert _value(page, "f_applicant_name") == "张三" and _value(page, "f_phone") == w.citizen.phone
+    assert _value(page, "f_uscc") == w.company.uscc and _value(page, "f_legal_rep") == "王五"
+    # masked on the window pages as on the desk; the case gets the real number
+    assert _value(page, "f_id_number") == w.citizen.masked_id and w.citizen.id_number not in page
+    data = {
+        **{k: v for k, v in form_post(w, f_id_number=w.citizen.masked_id).items() if k.startswith("f_")},
+        "delivery_method": "window",
+        "idempotency_key": "window-prefill",
+        **with_files(w, {}),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Case.objects.get().form_data["id_number"] == w.citizen.id_number

@@ -169,7 +169,7 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         if self.masked_id and spec.get("prefill") == MASKED_PREFILL:
             # the full number never goes into the page: shown masked, the services fill in the real one
             attrs["readonly"] = True
-            common["help_text"] = _("已按您的实名信息填写（部分隐藏），提交时使用完整号码。")
+            common["help_text"] = _("已按实名登记信息填写（部分隐藏），提交时使用完整号码。")
         if kind == "textarea":
             field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, **attrs}), **common)
         elif kind == "number":
