@@ -118,3 +118,23 @@ def test_the_window_form_is_filled_from_the_registered_applicant(client, prefill
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Case.objects.get().form_data["id_number"] == w.citizen.id_number
+
+
+def test_the_api_gives_the_prefill_values_of_the_current_user(client, prefilled, django_assert_max_num_queries):
+    w = prefilled
+    client.force_login(w.user)
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/cases/prefill/", {"item": w.item.code, "applicant_org": w.company.uscc})
+    assert response.status_code == 200
+    got = {row["field"]: row for row in response.json()}
+    assert got["phone"] == {"field": "phone", "source": "person.phone", "value": w.citizen.phone, "masked": False}
+    assert got["id_number"]["value"] == w.citizen.masked_id and got["id_number"]["masked"] is True
+    assert got["uscc"]["value"] == w.company.uscc and got["legal_rep"]["value"] == "王五"
+    assert w.citizen.id_number not in response.content.decode()
+    # as oneself: no organisation values; an organisation one may not act for is refused, naming the field
+    alone = {row["field"] for row in client.get("/api/cases/prefill/", {"item": w.item.code}).json()}
+    assert alone == {"applicant_name", "id_number", "phone", "home"}
+    refused = client.get("/api/cases/prefill/", {"item": w.item.code, "applicant_org": "91440000MA00000000"})
+    assert 400 <= refused.status_code < 500
+    assert client.get("/api/cases/prefill/", {"item": "nope"}).status_code == 404
+    assert "/api/cases/prefill/" in client.get("/api/schema/").content.decode()
