@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from yiwang.catalog.forms_schema import validate_form_data, validate_schema
+from yiwang.catalog.forms_schema import prefilled_fields, validate_form_data, validate_schema
 from yiwang.core.errors import InvalidInput
 from yiwang.core.ids import make_citizen_id, make_uscc
 
@@ -172,3 +172,26 @@ def test_duplicate_field_names_and_non_list_schema():
 def test_validate_form_data_refuses_a_bad_schema():
     with pytest.raises(InvalidInput, match="申请表定义有误"):
         validate_form_data([{"name": "a", "label": "x", "type": "colour"}], {"a": "red"})
+
+
+def test_a_field_may_name_what_the_platform_fills_in():
+    schema = [
+        {"name": "applicant", "label": "申请人", "type": "text", "prefill": "person.name"},
+        {"name": "phone", "label": "联系电话", "type": "phone", "prefill": "person.phone"},
+        {"name": "code", "label": "统一社会信用代码", "type": "uscc", "prefill": "org.uscc"},
+        {"name": "note", "label": "备注", "type": "text"},
+    ]
+    assert validate_schema(schema) == schema
+    values = {"person.name": "林小雨", "person.phone": "13800000000", "person.address": "源城区"}
+    # only the fields that name a source with a value; nothing else is touched
+    assert prefilled_fields(schema, values) == {"applicant": "林小雨", "phone": "13800000000"}
+
+
+@pytest.mark.parametrize("source", ["person.email", "org.phone", "", ["person.name"]])
+def test_an_unknown_prefill_source_is_refused_naming_the_field(source):
+    spec = {"name": "contact", "label": "联系人", "type": "text", "prefill": source}
+    with pytest.raises(InvalidInput) as info:
+        validate_schema([spec])
+    message = info.value.message
+    assert message.startswith("申请表定义有误：第1个字段「contact」：prefill")
+    assert "不是可预填的信息来源" in message and "person.phone" in message  # says what is available

@@ -5,7 +5,9 @@ never regenerate it from the loader it checks.
 
 Changed by hand since, on purpose (each a change of the demo data, not of the loader):
 - the form field ``delivery`` (结果领取方式) is gone from every form: the application page asks
-  办理结果送达方式 once, which is what delivery uses."""
+  办理结果送达方式 once, which is what delivery uses.
+- the applicant and organisation fields of the shared field groups (申请人信息, 单位信息) and the phone
+  fields say what the platform fills in (``prefill: person.phone`` …)."""
 
 # Rows of every table that load-demo fills (the same after a second run).
 COUNTS = {
@@ -560,16 +562,36 @@ ITEMS = {
                 "result_name": "食品经营许可证",
                 "result_licence_type": "11100000000013338W001",
                 "form_schema": [
-                    {"name": "org_name", "label": "单位名称", "type": "text", "required": True, "max_length": 100},
-                    {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True},
+                    {
+                        "name": "org_name",
+                        "label": "单位名称",
+                        "type": "text",
+                        "required": True,
+                        "max_length": 100,
+                        "prefill": "org.name",
+                    },
+                    {
+                        "name": "uscc",
+                        "label": "统一社会信用代码",
+                        "type": "uscc",
+                        "required": True,
+                        "prefill": "org.uscc",
+                    },
                     {
                         "name": "legal_representative",
                         "label": "法定代表人（负责人）",
                         "type": "text",
                         "required": True,
                         "max_length": 30,
+                        "prefill": "org.legal_representative",
                     },
-                    {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
+                    {
+                        "name": "contact_phone",
+                        "label": "联系电话",
+                        "type": "phone",
+                        "required": True,
+                        "prefill": "person.phone",
+                    },
                     {"name": "premises", "label": "经营场所", "type": "text", "required": True, "max_length": 120},
                     {
                         "name": "business_type",
@@ -764,9 +786,22 @@ ITEMS = {
                         "type": "text",
                         "required": True,
                         "max_length": 30,
+                        "prefill": "person.name",
                     },
-                    {"name": "id_number", "label": "公民身份号码", "type": "id_number", "required": True},
-                    {"name": "phone", "label": "联系电话", "type": "phone", "required": True},
+                    {
+                        "name": "id_number",
+                        "label": "公民身份号码",
+                        "type": "id_number",
+                        "required": True,
+                        "prefill": "person.id_number",
+                    },
+                    {
+                        "name": "phone",
+                        "label": "联系电话",
+                        "type": "phone",
+                        "required": True,
+                        "prefill": "person.phone",
+                    },
                     {"name": "premises", "label": "经营场所", "type": "text", "required": True, "max_length": 120},
                     {
                         "name": "business_scope",
@@ -899,16 +934,36 @@ ITEMS = {
                 "result_name": "道路运输经营许可证",
                 "result_licence_type": "11100000000013338W005",
                 "form_schema": [
-                    {"name": "org_name", "label": "单位名称", "type": "text", "required": True, "max_length": 100},
-                    {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True},
+                    {
+                        "name": "org_name",
+                        "label": "单位名称",
+                        "type": "text",
+                        "required": True,
+                        "max_length": 100,
+                        "prefill": "org.name",
+                    },
+                    {
+                        "name": "uscc",
+                        "label": "统一社会信用代码",
+                        "type": "uscc",
+                        "required": True,
+                        "prefill": "org.uscc",
+                    },
                     {
                         "name": "legal_representative",
                         "label": "法定代表人（负责人）",
                         "type": "text",
                         "required": True,
                         "max_length": 30,
+                        "prefill": "org.legal_representative",
                     },
-                    {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
+                    {
+                        "name": "contact_phone",
+                        "label": "联系电话",
+                        "type": "phone",
+                        "required": True,
+                        "prefill": "person.phone",
+                    },
                     {
                         "name": "vehicles",
                         "label": "营运车辆数",
@@ -1076,16 +1131,36 @@ ITEMS = {
                 "result_name": "建筑工程施工许可证",
                 "result_licence_type": "",
                 "form_schema": [
-                    {"name": "org_name", "label": "单位名称", "type": "text", "required": True, "max_length": 100},
-                    {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True},
+                    {
+                        "name": "org_name",
+                        "label": "单位名称",
+                        "type": "text",
+                        "required": True,
+                        "max_length": 100,
+                        "prefill": "org.name",
+                    },
+                    {
+                        "name": "uscc",
+                        "label": "统一社会信用代码",
+                        "type": "uscc",
+                        "required": True,
+                        "prefill": "org.uscc",
+                    },
                     {
                         "name": "legal_representative",
                         "label": "法定代表人（负责人）",
                         "type": "text",
                         "required": True,
                         "max_length": 30,
+                        "prefill": "org.legal_representative",
                     },
-                    {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
+                    {
+                        "name": "contact_phone",
+                        "label": "联系电话",
+                        "type": "phone",
+                        "required": True,
+                        "prefill": "person.phone",
+                    },
                     {"name": "project", "label": "工程名称", "type": "text", "required": True, "max_length": 120},
                     {"name": "address", "label": "建设地址", "type": "text", "required": True, "max_length": 120},
                     {"name": "area", "label": "建筑面积（平方米）", "type": "number", "required": True, "min": 1},

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from yiwang.core.calendar import seed_from_package
+from yiwang.core.ids import mask_citizen_id
 from yiwang.demo import loader
 from yiwang.demo.files import demo_data
 
@@ -46,7 +47,8 @@ def test_one_submit_names_every_problem_and_keeps_the_chosen_file(page, shots, d
     page.get_by_role("link", name="在线办理").click()
     page.get_by_role("heading", level=1, name="失业保险金申领").wait_for()
     page.get_by_label("申请人姓名").fill(CITIZEN.name)
-    page.get_by_label("公民身份号码").fill(CITIZEN.id_number)
+    # prefilled from the account, masked and read-only
+    assert page.get_by_label("公民身份号码").input_value() == mask_citizen_id(CITIZEN.id_number)
     page.get_by_label("联系电话").fill("13800000001")
     page.get_by_label("收款银行账号").fill("6222021234567890123")
     identity = page.locator("fieldset.material", has_text="申请人居民身份证")
@@ -75,3 +77,18 @@ def test_one_submit_names_every_problem_and_keeps_the_chosen_file(page, shots, d
     page.get_by_role("link", name="查看办件").click()
     materials = page.locator("main").inner_text()
     assert "身份证扫描件.pdf" in materials and "银行卡.pdf" in materials
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_apply_page_is_prefilled_for_a_demo_citizen(page, shots, demo_catalog):
+    log_in(page, CITIZEN.phone)
+    page.goto(page.base_url + "/search/?q=失业保险金")
+    page.get_by_role("link", name="失业保险金申领").click()
+    page.get_by_role("link", name="在线办理").click()
+    page.get_by_role("heading", level=1, name="失业保险金申领").wait_for()
+    assert page.get_by_label("申请人姓名").input_value() == CITIZEN.name
+    assert page.get_by_label("联系电话").input_value() == CITIZEN.phone
+    id_field = page.get_by_label("公民身份号码")
+    assert id_field.input_value() == mask_citizen_id(CITIZEN.id_number) and not id_field.is_editable()
+    assert CITIZEN.id_number not in page.content()
+    shots(page, "prefilled")

@@ -78,7 +78,8 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
     page.get_by_role("link", name="在线办理").click()
     page.get_by_role("heading", level=1, name="失业保险金申领").wait_for()
     page.get_by_label("申请人姓名").fill(CITIZEN.name)
-    page.get_by_label("公民身份号码").fill(CITIZEN.id_number)
+    # prefilled from the account, masked and read-only
+    assert page.get_by_label("公民身份号码").input_value() == mask_citizen_id(CITIZEN.id_number)
     page.get_by_label("联系电话").fill("13800000001")
     page.get_by_label("收款银行账号").fill("6222021234567890123")
     shots(page, "1-apply-form")
@@ -191,7 +192,7 @@ def test_window_clerk_immediate_item_with_receipt(page, shots, demo_catalog, sca
     page.get_by_role("button", name="搜索事项").click()
     page.get_by_role("link", name="收件 就业创业证申领").click()
     page.get_by_label("申请人姓名").fill(applicant.name)
-    page.get_by_label("公民身份号码").fill(applicant.id_number)
+    assert page.get_by_label("公民身份号码").input_value() == mask_citizen_id(applicant.id_number)
     page.get_by_label("联系电话").fill(applicant.phone)
     page.get_by_label("文化程度").select_option(label="本科")
     page.locator("fieldset.material", has_text="申请人居民身份证").get_by_label("上传文件").set_input_files(scan)

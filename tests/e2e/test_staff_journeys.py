@@ -124,7 +124,7 @@ def test_window_registers_a_new_applicant_and_the_decision_is_not_preset(page, s
     page.get_by_role("button", name="搜索事项").click()
     page.get_by_role("link", name="收件 就业创业证申领").click()
     page.get_by_label("申请人姓名").fill("陈小红")
-    page.get_by_label("公民身份号码").fill(new_id)
+    assert page.get_by_label("公民身份号码").input_value() == mask_citizen_id(new_id)  # prefilled
     page.get_by_label("联系电话").fill("13700000088")
     page.get_by_label("文化程度").select_option(label="本科")
     page.locator("fieldset.material", has_text="申请人居民身份证").get_by_label("上传文件").set_input_files(scan)

@@ -7,11 +7,14 @@ A schema is a list of fields::
       "options": [{"value": "retail", "label": "食品销售"}, {"value": "catering", "label": "餐饮服务"}]},
      {"name": "staff", "label": "从业人数", "type": "number", "min": 1, "max": 500}]
 
-Two public functions:
+A field may say what the platform fills in for the applicant (``"prefill": "person.phone"``, one of
+``identity.selectors.PREFILL_SOURCES``); the applicant can still change it, except the ID number, which
+is shown masked and filled in server-side. Public functions:
 
 - ``validate_schema(schema)`` checks a definition (used when a version is saved or published);
 - ``validate_form_data(schema, data)`` checks what an applicant submitted and returns the cleaned
-  values, or raises ``InvalidInput`` whose ``errors`` maps each field name to a Chinese message.
+  values, or raises ``InvalidInput`` whose ``errors`` maps each field name to a Chinese message;
+- ``prefilled_fields(schema, values)`` the fields' prefilled values.
 
 Cleaned values are JSON-ready: text as ``str``, number as ``int`` (or ``float`` with a fraction),
 date as ISO ``"YYYY-MM-DD"``, checkbox as ``bool``, select as the option's value, ID number and
@@ -31,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core.errors import InvalidInput
 from yiwang.core.ids import normalize, validate_citizen_id, validate_uscc
+from yiwang.identity.selectors import PREFILL_SOURCES
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "select", "checkbox", "id_number", "uscc", "phone")
 TEXT_TYPES = ("text", "textarea")
@@ -47,6 +51,7 @@ ALLOWED_KEYS = {
     "min",
     "max",
     "options",
+    "prefill",
 }
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -183,6 +188,11 @@ def validate_schema(schema: Any, *, authoring: bool = True) -> list[dict]:
                         problems.append(_("%(w)s：选项的值有重复。") % {"w": where})
         elif "options" in spec:
             problems.append(_("%(w)s：只有下拉选择字段可以设置 options。") % {"w": where})
+        if "prefill" in spec and (not isinstance(spec["prefill"], str) or spec["prefill"] not in PREFILL_SOURCES):
+            problems.append(
+                _("%(w)s：prefill「%(s)s」不是可预填的信息来源，可用：%(all)s。")
+                % {"w": where, "s": spec["prefill"], "all": _("、").join(PREFILL_SOURCES)}
+            )
     if problems:
         raise InvalidInput(
             _("申请表定义有误：%(p)s") % {"p": _("；").join(problems)}, field="form_schema", errors=problems
@@ -279,6 +289,16 @@ def _clean_field(spec: dict, value: Any) -> Any:
     raise ValueError(_("「%(l)s」的类型不受支持。") % {"l": label})
 
 
+def prefilled_fields(schema: list[dict], values: dict[str, str]) -> dict[str, str]:
+    """Field name → value for the fields whose ``prefill`` source has a value in ``values``
+    (``identity.selectors.prefill_values``)."""
+    return {
+        spec["name"]: values[spec["prefill"]]
+        for spec in schema
+        if isinstance(spec, dict) and spec.get("name") and values.get(spec.get("prefill") or "")
+    }
+
+
 def validate_form_data(schema: list[dict], data: dict[str, Any]) -> dict[str, Any]:
     """Check submitted ``data`` against ``schema``; return the cleaned dict.
 
@@ -324,4 +344,4 @@ def validate_form_data(schema: list[dict], data: dict[str, Any]) -> dict[str, An
     return cleaned
 
 
-__all__ = ["FIELD_TYPES", "validate_form_data", "validate_schema"]
+__all__ = ["FIELD_TYPES", "prefilled_fields", "validate_form_data", "validate_schema"]

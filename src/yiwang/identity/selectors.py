@@ -78,3 +78,40 @@ def names_of_logins(usernames) -> dict[str, str]:
     if "system" in wanted and "system" not in found:
         out["system"] = _("系统")
     return out
+
+
+# 申请表预填: the source a form field names (``prefill: person.phone``) → whose attribute fills it. The one
+# list of what the platform knows about an applicant; form definitions may name only these.
+PREFILL_SOURCES: dict[str, tuple[str, str]] = {
+    "person.name": ("person", "name"),
+    "person.id_number": ("person", "id_number"),
+    "person.phone": ("person", "phone"),
+    "person.address": ("person", "address"),
+    "org.name": ("org", "name"),
+    "org.uscc": ("org", "uscc"),
+    "org.legal_representative": ("org", "legal_representative"),
+    "org.address": ("org", "address"),
+}
+# shown masked by default; the real value is filled in server-side at submission (cases services)
+MASKED_PREFILL = "person.id_number"
+
+
+def prefill_values(
+    person: NaturalPerson | None, org: LegalPerson | None = None, *, masked: bool = True
+) -> dict[str, str]:
+    """Source → value of what the platform knows about ``person`` (and the organisation they act for).
+
+    ``masked`` (pages and API answers for the applicant themself): the ID number as ``mask_citizen_id``;
+    ``masked=False`` for those entitled to the full number (the window clerk with the applicant in front
+    of them). Empty attributes are left out: prefill never puts an empty value over anything.
+    """
+    owners = {"person": person, "org": org}
+    out: dict[str, str] = {}
+    for source, (whose, attribute) in PREFILL_SOURCES.items():
+        owner = owners[whose]
+        if owner is None:
+            continue
+        value = owner.masked_id if masked and source == MASKED_PREFILL else getattr(owner, attribute, "")
+        if value:
+            out[source] = str(value)
+    return out

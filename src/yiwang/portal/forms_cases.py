@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.cases.models import SPECIAL_PROCEDURE_KINDS, DeliveryMethod
 from yiwang.cases.services import allowed_formats
+from yiwang.catalog.forms_schema import prefilled_fields
 from yiwang.catalog.models import ItemVersion, MaterialRequirement
 from yiwang.core.errors import YiwangError
+from yiwang.identity.selectors import MASKED_PREFILL
 
 FIELD_PREFIX = "f_"
 OFFER_PREFIX = "offer_"
@@ -68,7 +70,9 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
     """The application form of one item version: who applies, the version's form fields, one upload (or
     an offer to reuse a licence / shared data) per material, and how the result is delivered.
 
-    ``only_fields`` / ``only_materials`` narrow it to what a correction request names.
+    ``only_fields`` / ``only_materials`` narrow it to what a correction request names. ``prefill``
+    (source → value, ``identity.selectors.prefill_values``) fills the empty fields that name a source;
+    with ``prefill_masked`` the ID number is shown masked and read-only (the services put in the real one).
     """
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -86,10 +90,13 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         with_delivery: bool = True,
         supplied: dict | None = None,
         extra_items: list[tuple[int, dict]] | None = None,
+        prefill: dict[str, str] | None = None,
+        prefill_masked: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.version = version
+        self.masked_id = bool(prefill and prefill_masked and prefill.get(MASKED_PREFILL))
         self.offers = offers or {}
         self.supplied = supplied or {}
         self.schema = [f for f in version.form_schema or [] if isinstance(f, dict)]
@@ -98,6 +105,10 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         for spec in self.schema:
             if only_fields is None or spec["name"] in only_fields:
                 self.fields[FIELD_PREFIX + spec["name"]] = self._schema_field(spec)
+        for name, value in prefilled_fields(self.schema, prefill or {}).items():
+            # fills only what is empty: a draft keeps what the applicant typed
+            if FIELD_PREFIX + name in self.fields and self.initial.get(FIELD_PREFIX + name) in (None, ""):
+                self.initial[FIELD_PREFIX + name] = value
         self.material_rows = []
         for requirement in version.materials.all():
             if only_materials is not None and requirement.pk not in only_materials:
@@ -155,6 +166,10 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         attrs: dict[str, Any] = {}
         if spec.get("required"):
             attrs["aria-required"] = "true"
+        if self.masked_id and spec.get("prefill") == MASKED_PREFILL:
+            # the full number never goes into the page: shown masked, the services fill in the real one
+            attrs["readonly"] = True
+            common["help_text"] = _("已按实名登记信息填写（部分隐藏），提交时使用完整号码。")
         if kind == "textarea":
             field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, **attrs}), **common)
         elif kind == "number":

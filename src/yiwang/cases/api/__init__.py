@@ -26,6 +26,7 @@ from .applicant import (
     MaterialDownload,
     Offers,
     Pay,
+    Prefill,
 )
 from .public import PaymentCallback, Progress, ProgressThrottle
 from .staff import ACTIONS, AcceptanceQueue, ExtensionDecision, SupervisedCases, WorkQueue
@@ -44,6 +45,7 @@ urlpatterns = [
         name="cases-draft-material",
     ),
     path("cases/offers/", Offers.as_view(), name="cases-offers"),
+    path("cases/prefill/", Prefill.as_view(), name="cases-prefill"),
     path("cases/queue/", WorkQueue.as_view(), name="cases-queue"),
     path("cases/acceptance-queue/", AcceptanceQueue.as_view(), name="cases-acceptance-queue"),
     path("supervision/cases/", SupervisedCases.as_view(), name="cases-supervision"),

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
+from yiwang.identity import selectors as identity_selectors
 
 from .. import selectors, services
 from ..models import Case, IdempotencyKey, PaymentOrder, Status
@@ -208,16 +209,77 @@ class DraftSubmit(APIView):
         return _detail(request, case, status.HTTP_201_CREATED)
 
 
+def _version_and_org(request):
+    """The online version of ``?item=`` (code or id) and the organisation of ``?applicant_org=``, which the
+    caller must be entitled to act for."""
+    item = request.query_params.get("item", "")
+    found = ServiceItem.objects.filter(code=item).first() or (
+        ServiceItem.objects.filter(pk=int(item)).first() if item.isdigit() and len(item) < 12 else None
+    )
+    if found is None:
+        raise NotFound(_("未找到该事项。"), field="item")
+    version = catalog_selectors.online_version(found)
+    org = None
+    if request.query_params.get("applicant_org"):
+        org = services.acting_organisation(request.user, request.query_params["applicant_org"])
+    return version, org
+
+
+ITEM_PARAMS = [
+    OpenApiParameter("item", OpenApiTypes.STR, required=True, description="事项实施编码或编号"),
+    OpenApiParameter("applicant_org", OpenApiTypes.STR, description="以单位名义申请时的统一社会信用代码"),
+]
+
+
+class Prefill(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="申请表预填值（按当前账号的实名信息和所代表的单位）",
+        description=(
+            "申请表定义中声明了 prefill 的字段，按当前账号的实名信息（姓名、公民身份号码、手机号码、联系地址）"
+            "和以 applicant_org 代表的单位（名称、统一社会信用代码、法定代表人、住所）给出预填值；"
+            "没有登记的信息不返回。"
+            "公民身份号码只以脱敏形式返回（masked=true）：提交申请时将该字段留空或原样回传脱敏值，"
+            "服务端即以账号的完整号码填入。"
+        ),
+        parameters=ITEM_PARAMS,
+        responses=inline_serializer(
+            "PrefillValue",
+            {
+                "field": serializers.CharField(help_text="申请表字段名"),
+                "source": serializers.CharField(help_text="信息来源，如 person.phone、org.uscc"),
+                "value": serializers.CharField(help_text="预填值（公民身份号码为脱敏值）"),
+                "masked": serializers.BooleanField(help_text="是否为脱敏值（提交时由服务端换成完整号码）"),
+            },
+            many=True,
+        ),
+    )
+    def get(self, request):
+        version, org = _version_and_org(request)
+        values = identity_selectors.prefill_values(selectors.person_of(request.user), org)
+        return Response(
+            [
+                {
+                    "field": spec["name"],
+                    "source": spec["prefill"],
+                    "value": values[spec["prefill"]],
+                    "masked": spec["prefill"] == identity_selectors.MASKED_PREFILL,
+                }
+                for spec in version.form_schema or []
+                if isinstance(spec, dict) and spec.get("name") and values.get(spec.get("prefill") or "")
+            ]
+        )
+
+
 class Offers(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=[TAG],
         summary="可免提交的材料来源（电子证照、共享数据）",
-        parameters=[
-            OpenApiParameter("item", OpenApiTypes.STR, required=True, description="事项实施编码或编号"),
-            OpenApiParameter("applicant_org", OpenApiTypes.STR, description="以单位名义申请时的统一社会信用代码"),
-        ],
+        parameters=ITEM_PARAMS,
         responses=inline_serializer(
             "MaterialOffers",
             {
@@ -236,16 +298,7 @@ class Offers(APIView):
         ),
     )
     def get(self, request):
-        item = request.query_params.get("item", "")
-        found = ServiceItem.objects.filter(code=item).first() or (
-            ServiceItem.objects.filter(pk=int(item)).first() if item.isdigit() and len(item) < 12 else None
-        )
-        if found is None:
-            raise NotFound(_("未找到该事项。"), field="item")
-        version = catalog_selectors.online_version(found)
-        org = None
-        if request.query_params.get("applicant_org"):
-            org = services.acting_organisation(request.user, request.query_params["applicant_org"])
+        version, org = _version_and_org(request)
         offers = selectors.offers_for_application(request.user, version, organisation=org)
         return Response(
             [

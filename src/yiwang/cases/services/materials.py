@@ -26,6 +26,8 @@ from yiwang.catalog.forms_schema import validate_form_data
 from yiwang.catalog.models import ItemVersion, MaterialRequirement
 from yiwang.core.errors import InvalidInput, TooLarge, YiwangError
 from yiwang.core.sm import sm3_hex
+from yiwang.identity.models import NaturalPerson
+from yiwang.identity.selectors import MASKED_PREFILL
 
 from .. import material_sources
 from ..models import Case, CaseMaterial
@@ -317,7 +319,17 @@ def missing_materials(case: Case) -> dict[str, str]:
 # Form data
 
 
-def validate_form(version: ItemVersion, data: Mapping | None) -> dict:
+def validate_form(version: ItemVersion, data: Mapping | None, person: NaturalPerson | None = None) -> dict:
     """Check the application form against the version's form definition (``catalog.forms_schema``);
-    returns the cleaned data or raises InvalidInput with ``errors`` = {field name: message}."""
-    return validate_form_data(version.form_schema or [], dict(data or {}))
+    returns the cleaned data or raises InvalidInput with ``errors`` = {field name: message}.
+
+    ``person``: the applicant (or agent) a ``prefill: person.id_number`` field was shown to masked; an
+    empty or still masked value there stands for their real number, filled in here."""
+    data = dict(data or {})
+    if person is not None:
+        for spec in version.form_schema or []:
+            if isinstance(spec, dict) and spec.get("prefill") == MASKED_PREFILL and spec.get("name"):
+                value = str(data.get(spec["name"]) or "").strip()
+                if not value or value == person.masked_id:
+                    data[spec["name"]] = person.id_number
+    return validate_form_data(version.form_schema or [], data)

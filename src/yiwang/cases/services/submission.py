@@ -349,7 +349,7 @@ def _check_fields(case: Case, form: Mapping, delivery: tuple) -> dict[str, Yiwan
     """Clean the form and the delivery choice onto ``case``; return their problems by field name."""
     problems: dict[str, YiwangError] = {}
     try:
-        case.form_data = validate_form(case.version, form)
+        case.form_data = validate_form(case.version, form, case.agent or case.applicant_person)
     except InvalidInput as exc:
         problems.update(_problems_of(exc))
         case.form_data = dict(form)  # kept as typed, like a saved draft

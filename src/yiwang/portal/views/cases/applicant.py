@@ -48,6 +48,12 @@ def _render_apply(request, version, form, *, draft=None, status=200) -> HttpResp
         "files_lost": request.method == "POST" and bool(request.FILES) and not kept,
         # a draft of a version that no longer takes online applications can only be deleted
         "online_open": draft is None or catalog_selectors.can_apply_online(draft.version),
+        # a new application prefills from the applicant chosen by ?org=: one link per choice to refill
+        "prefill_choices": (
+            form.fields["applicant_org"].choices
+            if draft is None and "applicant_org" in form.fields and len(form.fields["applicant_org"].choices) > 1
+            else []
+        ),
     }
     return render(request, "portal/cases/apply.html", context, status=status)
 
@@ -73,7 +79,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     person, organisations, label = _applicant_choices(request)
     if person is None:
         return render(request, "portal/cases/need_identity.html", {"version": version}, status=403)
-    posted_org = request.POST.get("applicant_org") if request.method == "POST" else None
+    # the acting organisation: as posted, or on opening the page the one chosen by ?org= (its data prefill)
+    posted_org = request.POST.get("applicant_org") if request.method == "POST" else request.GET.get("org")
     if posted_org is None and version.service_object == "organisation" and organisations:
         posted_org = organisations[0].uscc
     organisation = _chosen_org(organisations, posted_org)
@@ -81,7 +88,10 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         "offers": selectors.offers_for_application(request.user, version, organisation=organisation),
         "organisations": organisations,
         "applicant_label": label,
+        "prefill": identity_selectors.prefill_values(person, organisation),
     }
+    if organisation is not None and request.method == "GET":
+        form_kwargs["initial"] = {"applicant_org": organisation.uscc}
     form = f.ApplicationForm(version, request.POST or None, request.FILES or None, **form_kwargs)
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
@@ -159,7 +169,13 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         key = f"{f.OFFER_PREFIX}{req_id}"
         if len(found) == 1 and key in initial:
             initial[key] = initial[key] == found[0].reference
-    form_kwargs = {"offers": offers, "organisations": organisations, "applicant_label": label, "initial": initial}
+    form_kwargs = {
+        "offers": offers,
+        "organisations": organisations,
+        "applicant_label": label,
+        "initial": initial,
+        "prefill": identity_selectors.prefill_values(person, organisation),
+    }
     form = f.ApplicationForm(
         case.version, request.POST or None, request.FILES or None, supplied=supplied, **form_kwargs
     )

@@ -16,8 +16,9 @@ from yiwang.cases.models import Status
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion
 from yiwang.core.errors import InvalidInput, NotFound, YiwangError
+from yiwang.core.ids import normalize
 from yiwang.identity import selectors as identity_selectors
-from yiwang.identity.models import NaturalPerson, StaffRole
+from yiwang.identity.models import LegalPerson, NaturalPerson, StaffRole
 from yiwang.portal import forms_cases as f
 
 from ._shared import QUEUE_LIMIT, _error_page
@@ -44,6 +45,12 @@ def _clerk_or_403(request: HttpRequest) -> HttpResponse | None:
 def _window_person(request: HttpRequest) -> NaturalPerson | None:
     pk = request.session.get(WINDOW_PERSON)
     return NaturalPerson.objects.filter(pk=pk).first() if pk else None
+
+
+def _window_org(request: HttpRequest) -> LegalPerson | None:
+    """A registered organisation named by ?org= (credit code): its data prefill the form too."""
+    uscc = normalize(request.GET.get("org") or "")
+    return LegalPerson.objects.filter(uscc=uscc).first() if uscc else None
 
 
 @login_required
@@ -120,8 +127,15 @@ def window_apply(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound as exc:
         return _error_page(request, exc)
     org_form = f.WindowOrganisationForm(request.POST or None)
+    # the registered applicant's data fill the form; the ID number stays masked in the page, as on the
+    # desk (the services fill in the real one), and the clerk confirms the rest with the applicant
     form = f.ApplicationForm(
-        version, request.POST or None, request.FILES or None, offers=_window_offers(version, person), supplied={}
+        version,
+        request.POST or None,
+        request.FILES or None,
+        offers=_window_offers(version, person),
+        supplied={},
+        prefill=identity_selectors.prefill_values(person, _window_org(request)),
     )
     status = 200
     if request.method == "POST":
