@@ -139,6 +139,9 @@ def test_warnings_yellow_then_red_notify_staff_once_per_level(frozen, world, acc
     # an approved extension brings it back below the limit
     extension = services.request_extension(world.handler, case, days=5, reason="需补充调查")
     services.approve_extension(world.approver, extension)
+    # at once, recorded like the sweep's changes: the stored level never stays red past a later due date
+    assert Case.objects.get(pk=case.pk).warning_level == WarningLevel.NONE
+    assert [e.data["level"] for e in audit.history(case).filter(action="warning_changed")] == ["yellow", "red", "none"]
     sweep_deadlines.call_local()
     assert Case.objects.get(pk=case.pk).warning_level == WarningLevel.NONE
 

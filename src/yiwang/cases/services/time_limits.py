@@ -146,6 +146,7 @@ def end_special_procedure(user, case: Case | int, *, result: str = "") -> Case:
         _notify_applicant(
             case, _("特别程序结束"), _("您申请的“%(item)s”%(n)s") % {"item": case.version.name, "n": note}
         )
+        _update_warning(case, [])  # the resumed clock's warning holds from now, not from the next sweep
         return case
 
 
@@ -230,6 +231,7 @@ def approve_extension(user, extension: Extension | int, *, approve: bool = True,
             _notify_applicant(
                 case, _("办理期限延长"), _("您申请的“%(item)s”%(n)s") % {"item": case.version.name, "n": note}
             )
+            _update_warning(case, [])  # the later due date lowers the warning now, not at the next sweep
         return extension
 
 
@@ -325,35 +327,43 @@ def refresh_warnings() -> dict[str, int]:
             clock_fields = ["acceptance_due", "acceptance_due_provisional", "due_date", "due_provisional"]
             before = [getattr(case, f) for f in clock_fields]
             _refresh_due(case)
-            level = clock.warning_level(case)
             changed = [f for f, old in zip(clock_fields, before, strict=True) if getattr(case, f) != old]
-            if level == case.warning_level:
-                if changed:  # e.g. an open pause moved the due date; not a change the applicant made
-                    case.save(update_fields=changed)
-                continue
-            before_level = case.warning_level
-            case.warning_level = level
-            case.save(update_fields=[*changed, "warning_level"])
-            counts[level] += 1
-            due = case.due_date if case.clock_start else case.acceptance_due
-            _record(
-                case,
-                "warning_changed",
-                actor=None,
-                role=SYSTEM,
-                before=case.status,
-                level=level,
-                level_before=before_level,
-                due_date=str(due),
-            )
-            if LEVEL_RANK[level] > LEVEL_RANK[before_level]:
-                subject = _("办件已超期") if level == WarningLevel.RED else _("办件即将到期")
-                body = _("办件 %(n)s（%(item)s）%(what)s，期限 %(d)s。") % {
-                    "n": case.number,
-                    "item": case.version.name,
-                    "what": _("已超过办理期限") if level == WarningLevel.RED else _("已用去八成以上办理时限"),
-                    "d": due,
-                }
-                for staff in responsible_staff(case):
-                    notify(staff, subject, body)
+            if (level := _update_warning(case, changed)) is not None:
+                counts[level] += 1
     return counts
+
+
+def _update_warning(case: Case, changed: list[str]) -> str | None:
+    """Store the warning level the (locked) case's due dates give today, saving the ``changed`` clock
+    fields with it; a new level is recorded, and staff are notified when it rises. Returns the new level,
+    or None when it stayed."""
+    level = clock.warning_level(case)
+    if level == case.warning_level:
+        if changed:  # e.g. an open pause moved the due date; not a change the applicant made
+            case.save(update_fields=changed)
+        return None
+    before_level = case.warning_level
+    case.warning_level = level
+    case.save(update_fields=[*changed, "warning_level"])
+    due = case.due_date if case.clock_start else case.acceptance_due
+    _record(
+        case,
+        "warning_changed",
+        actor=None,
+        role=SYSTEM,
+        before=case.status,
+        level=level,
+        level_before=before_level,
+        due_date=str(due),
+    )
+    if LEVEL_RANK[level] > LEVEL_RANK[before_level]:
+        subject = _("办件已超期") if level == WarningLevel.RED else _("办件即将到期")
+        body = _("办件 %(n)s（%(item)s）%(what)s，期限 %(d)s。") % {
+            "n": case.number,
+            "item": case.version.name,
+            "what": _("已超过办理期限") if level == WarningLevel.RED else _("已用去八成以上办理时限"),
+            "d": due,
+        }
+        for staff in responsible_staff(case):
+            notify(staff, subject, body)
+    return level
