@@ -4,6 +4,7 @@ Without /usr/bin/chromium the journeys are skipped — unless YIWANG_REQUIRE_BRO
 in which case they fail, so that CI can never pass without them having run.
 """
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -77,3 +78,25 @@ def shots(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_catalog(transactional_db):
+    """The demo's people and catalog (no cases), with the packaged holiday calendar."""
+    from yiwang.core.calendar import seed_from_package
+    from yiwang.demo import loader
+
+    seed_from_package(range(2024, 2027))
+    loader.load_people_and_catalog(io.StringIO())
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The whole demo, as `yiwang load-demo` writes it (cases included)."""
+    from django.core.management import call_command
+
+    from yiwang.core.calendar import invalidate, seed_from_package
+
+    seed_from_package(range(2024, 2027))
+    invalidate()
+    call_command("load_demo", stdout=io.StringIO())

@@ -3,25 +3,16 @@ the files already chosen; the form is prefilled from the account; corrections ge
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
+from journeys import log_in
 
-from yiwang.core.calendar import seed_from_package
 from yiwang.core.ids import mask_citizen_id
-from yiwang.demo import loader
 from yiwang.demo.files import demo_data
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n"
 CITIZEN = demo_data().citizens[0]  # 张伟, logs in with his phone number
-PASSWORD = demo_data().password
-
-
-@pytest.fixture
-def demo_catalog(transactional_db):
-    seed_from_package(range(2024, 2027))
-    loader.load_people_and_catalog(io.StringIO())
 
 
 @pytest.fixture
@@ -29,14 +20,6 @@ def scan(tmp_path) -> Path:
     path = tmp_path / "身份证扫描件.pdf"
     path.write_bytes(PDF)
     return path
-
-
-def log_in(page, username: str) -> None:
-    page.goto(page.base_url + "/login/")
-    page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出").wait_for()
 
 
 @pytest.mark.django_db(transaction=True)

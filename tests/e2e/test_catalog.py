@@ -1,20 +1,13 @@
 """Journeys through the demo catalog: search, filter, read a service guide, download its PDF, and a
 catalog manager who publishes a change in the admin."""
 
-import io
 from pathlib import Path
 
 import pytest
 from catalog.pdftools import embeds_cjk_font, info_string
 
 from yiwang.catalog.models import ItemVersion
-from yiwang.demo import loader
 from yiwang.demo.files import demo_data
-
-
-@pytest.fixture
-def demo_catalog(transactional_db):
-    loader.load_people_and_catalog(io.StringIO())
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,23 +3,12 @@ progress query and 我的办件 into English (the demo data themselves stay Chin
 
 from __future__ import annotations
 
-import io
 import re
 
-import pytest
-
-from yiwang.core.calendar import seed_from_package
-from yiwang.demo import loader
 from yiwang.demo.files import demo_data
 
 CITIZEN = demo_data().citizens[0]
 PASSWORD = demo_data().password
-
-
-@pytest.fixture
-def demo_catalog(transactional_db):
-    seed_from_package(range(2024, 2027))
-    loader.load_people_and_catalog(io.StringIO())
 
 
 def test_english_pages(page, shots, demo_catalog):

@@ -8,35 +8,14 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
+from journeys import log_in
 
 from yiwang.cases.models import Case
 from yiwang.catalog.models import MaterialRequirement
-from yiwang.core.calendar import invalidate, seed_from_package
-from yiwang.demo.files import demo_data
 from yiwang.identity.models import User
 from yiwang.licences.models import Licence
-
-PASSWORD = demo_data().password
-
-
-@pytest.fixture
-def demo(transactional_db):
-    seed_from_package(range(2024, 2027))
-    invalidate()
-    call_command("load_demo", stdout=io.StringIO())
-
-
-def log_in(page, username: str) -> None:
-    page.goto(page.base_url + "/login/")
-    page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出").wait_for()
 
 
 @pytest.mark.django_db(transaction=True)

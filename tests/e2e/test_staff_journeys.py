@@ -13,37 +13,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from journeys import log_in
 
-from yiwang.core.calendar import invalidate, seed_from_package
 from yiwang.core.ids import make_citizen_id, mask_citizen_id
 from yiwang.demo.files import demo_data
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n"
 AGENT = demo_data().citizens[0]  # 张伟, 经办人 of 河源市万绿湖餐饮管理有限公司
-PASSWORD = demo_data().password
 OVERDUE_ITEM = "建筑工程施工许可证核发"
 RED = re.compile(r"已超期 \d+ 个工作日")
-
-
-@pytest.fixture
-def demo(transactional_db):
-    seed_from_package(range(2024, 2027))
-    invalidate()
-    call_command("load_demo", stdout=io.StringIO())
-
-
-def log_in(page, username: str) -> None:
-    page.goto(page.base_url + "/login/")
-    page.get_by_label("手机号码 / 身份证号 / 工作人员账号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出").wait_for()
 
 
 def log_out(page) -> None:
