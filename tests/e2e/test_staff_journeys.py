@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from journeys import log_in
+from playwright.sync_api import expect
 
 from yiwang.core.ids import make_citizen_id, mask_citizen_id
 from yiwang.demo.files import demo_data
@@ -40,7 +41,8 @@ def test_overdue_marks_and_read_only_supervision(page, shots, demo):
     row = page.locator("tr", has_text=OVERDUE_ITEM)
     mark = row.locator('[data-limit="red"]')
     assert RED.fullmatch(mark.inner_text().strip())
-    assert mark.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(212, 53, 28)"  # red
+    # expect() retries: the page's stylesheet may still be loading when the row is first found
+    expect(mark).to_have_css("background-color", "rgb(212, 53, 28)")  # red
     shots(page, "1-my-cases-overdue")
     number = row.locator(".mono").inner_text().strip()
     row.get_by_role("link", name=OVERDUE_ITEM).click()
