@@ -301,3 +301,113 @@ HOT_QUERIES: dict[str, HotQuery] = {
     "licence_wallet": HotQuery(False, "a holder's licences from every region: a fan-out on the holder index"),
     "catalog_search": HotQuery(True, "reference tables only: answered by one node, no shard involved"),
 }
+
+
+# --- the conversion ---------------------------------------------------------------------------
+
+_UNIQUE_INDEXES = """
+SELECT ci.relname, pg_get_indexdef(i.indexrelid), c.conname, c.contype,
+       array(SELECT a.attname FROM unnest(i.indkey) k JOIN pg_attribute a
+             ON a.attrelid = i.indrelid AND a.attnum = k)
+FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid
+LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u')
+WHERE i.indrelid = %s::regclass AND i.indisunique
+ORDER BY ci.relname
+"""
+_FOREIGN_KEYS_INTO = """
+SELECT src.relname, c.conname, dst.relname, a.attname
+FROM pg_constraint c JOIN pg_class src ON src.oid = c.conrelid JOIN pg_class dst ON dst.oid = c.confrelid
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+WHERE c.contype = 'f' AND dst.relname = ANY(%s)
+ORDER BY src.relname, c.conname
+"""
+
+
+def _short(name: str, suffix: str) -> str:
+    return name[: 63 - len(suffix)] + suffix  # PostgreSQL's identifier limit
+
+
+def _reference_order(names: list[str], fks: dict[str, set[str]]) -> list[str]:
+    """Reference tables with the ones others point to first (Citus copies a table's targets first)."""
+    done: list[str] = []
+
+    def visit(name: str, path: frozenset[str]) -> None:
+        if name in done or name in path:
+            return
+        for target in sorted(fks.get(name, ())):
+            if target in names:
+                visit(target, path | {name})
+        done.append(name)
+
+    for name in names:
+        visit(name, frozenset())
+    return done
+
+
+def conversion_sql(connection, *, citus: bool = True, shard_count: int = 64) -> list[str]:
+    """The statements that turn today's PostgreSQL schema into the Citus layout, read from the live
+    catalog: primary keys and unique indexes of distributed tables extended with region_code, foreign
+    keys between colocated tables made (region_code, fk) → (region_code, id), the other keys into
+    distributed tables dropped (the documented deviations), then, with ``citus``, the
+    create_reference_table / create_distributed_table calls. Distributed tables still lacking
+    region_code are left out (a comment says so). PostgreSQL only."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("Citus runs on PostgreSQL only; this database is " + connection.vendor)
+    layout = [t for t in tables() if t.kind]
+    distributed = [t for t in layout if t.kind == DISTRIBUTED and t.has_region_code]
+    names = [t.model._meta.db_table for t in distributed]
+    skipped = [t.model._meta.db_table for t in layout if t.kind == DISTRIBUTED and not t.has_region_code]
+    colocated = {(m._meta.db_table, fk.column) for m, fk in colocated_foreign_keys()}
+    sql = ["SET CONSTRAINTS ALL IMMEDIATE"]  # pending checks fire now, so that ALTER TABLE may run
+    sql += [f"-- {name}: no region_code yet, stays as it is (docs/scaling.md §3.4)" for name in skipped]
+    readd = []
+    with connection.cursor() as cursor:
+        cursor.execute(_FOREIGN_KEYS_INTO, [names])
+        for src, constraint, dst, column in cursor.fetchall():
+            sql.append(f'ALTER TABLE "{src}" DROP CONSTRAINT "{constraint}"')
+            if (src, column) in colocated:
+                readd.append(
+                    f'ALTER TABLE "{src}" ADD CONSTRAINT "{_short(constraint, "_r")}" FOREIGN KEY '
+                    f'("{DISTRIBUTION_COLUMN}", "{column}") REFERENCES "{dst}" ("{DISTRIBUTION_COLUMN}", "id") '
+                    "DEFERRABLE INITIALLY DEFERRED"
+                )
+        for table in names:
+            cursor.execute(_UNIQUE_INDEXES, [table])
+            for index, definition, constraint, contype, columns in cursor.fetchall():
+                if DISTRIBUTION_COLUMN in columns:
+                    continue
+                if contype == "p":
+                    sql.append(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"')
+                    cols = ", ".join(f'"{c}"' for c in [DISTRIBUTION_COLUMN, *columns])
+                    sql.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint}" PRIMARY KEY ({cols})')
+                    continue
+                sql.append(
+                    f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"' if constraint else f'DROP INDEX "{index}"'
+                )
+                # the same index (method, columns, partial condition) with region_code first
+                head, rest = definition.split(" USING ", 1)
+                method, columns_and_tail = rest.split(" (", 1)
+                head = head.replace(f"INDEX {index} ON", f'INDEX "{_short(index, "_r")}" ON', 1)
+                sql.append(f'{head} USING {method} ("{DISTRIBUTION_COLUMN}", {columns_and_tail}')
+        fks: dict[str, set[str]] = {}
+        if citus:
+            cursor.execute(
+                "SELECT src.relname, dst.relname FROM pg_constraint c JOIN pg_class src ON src.oid = c.conrelid "
+                "JOIN pg_class dst ON dst.oid = c.confrelid WHERE c.contype = 'f'"
+            )
+            for src, dst in cursor.fetchall():
+                fks.setdefault(src, set()).add(dst)
+    sql += readd
+    if citus:
+        references = [t.model._meta.db_table for t in layout if t.kind == REFERENCE]
+        sql += [f"SELECT create_reference_table('{name}')" for name in _reference_order(references, fks)]
+        anchor = "cases_case" if "cases_case" in names else names[0]
+        sql.append(
+            f"SELECT create_distributed_table('{anchor}', '{DISTRIBUTION_COLUMN}', shard_count => {shard_count})"
+        )
+        sql += [
+            f"SELECT create_distributed_table('{name}', '{DISTRIBUTION_COLUMN}', colocate_with => '{anchor}')"
+            for name in names
+            if name != anchor
+        ]
+    return sql
