@@ -180,3 +180,22 @@ def test_a_file_without_the_required_columns_is_refused(tmp_path, setting):
     with pytest.raises(CommandError, match="文件缺少必需的列：证照类型代码、持证主体代码、颁发机构代码、颁发日期。"):
         run(path)
     assert not ImportBatch.objects.exists()
+
+
+def test_a_key_rotated_during_the_import_signs_the_remaining_rows_with_the_new_key(tmp_path, setting):
+    from yiwang.core import keys
+
+    old = keys.active_key(setting["code"])
+    rotated = []
+
+    def rotate_once(rows: int) -> None:
+        if not rotated:
+            rotated.append(keys.rotate(setting["code"], actor="admin"))
+
+    path = write_csv(tmp_path / "rotation.csv", [good_row(setting, n) for n in range(1, 8)])
+    report = import_licences(path, chunk_size=3, on_progress=rotate_once)
+    assert (report.imported, report.rejected) == (7, 0)
+    by_key = sorted(Licence.objects.values_list("key_id", flat=True))
+    assert by_key == sorted([old.key_id] * 3 + [rotated[0].key_id] * 4)
+    for licence in Licence.objects.all():
+        assert record_problems(licence) == []

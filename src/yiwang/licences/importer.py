@@ -1,5 +1,7 @@
 """存量入库: importing historical licences from CSV or Excel, in signed batches, resumably.
 
+Every pending row of the file is checked first (``check_rows``), before anything is written; then
+the rows are written chunk by chunk, each chunk one transaction (``import_chunks.write_chunk``).
 The file is identified by the SM3 of its bytes (``ImportBatch``); every data row gets an
 ``ImportRow`` with its outcome, written in the same transaction as the licences of its chunk. Run
 the same file again after an interruption and it continues with the rows that have no outcome yet;
@@ -18,8 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,23 +29,25 @@ import openpyxl
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.core import audit
 from yiwang.core.errors import InvalidInput, YiwangError
 from yiwang.core.ids import is_citizen_id, normalize
-from yiwang.core.models import AuditEvent
 from yiwang.core.sm import sm3_hex
-from yiwang.identity.models import Department, LegalPerson, NaturalPerson
+from yiwang.identity.models import Department
 
-from .models import HolderCodeType, ImportBatch, ImportRow, Licence, LicenceType
-from .seal import Sealer
-from .services import Holder, allocate_serials, build_licence, sealer_for
-from .services.issuing import _summary
+from .import_chunks import Entry, Sealers, write_chunk
+from .models import ImportBatch, ImportRow, Licence, LicenceType
+from .services import Holder, licence_terms
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000  # rows per transaction: large enough that the per-chunk statements do not count
+LOOKUP_SIZE = 5000  # 证照编号 per query when looking for licences already in the library
 REQUIRED = ("证照类型代码", "证照编号", "持证主体", "持证主体代码", "颁发机构代码", "颁发日期")
 CODE_TYPES = {"111": "111", "身份证": "111", "居民身份证": "111", "001": "001", "统一社会信用代码": "001"}
 STATUSES = {"": "valid", "有效": "valid", "暂扣": "suspended", "撤销": "revoked", "注销": "revoked"}
+# column labels in messages, translated when a message is made (not for every row)
+ISSUED, VALID_FROM, VALID_UNTIL = gettext_lazy("颁发日期"), gettext_lazy("有效期起始"), gettext_lazy("有效期截止")
 
 
 @dataclass
@@ -131,24 +134,24 @@ def _date(value: Any, label: str, *, required: bool) -> dt.date | None:
         raise RowError(_("%(l)s“%(v)s”不是有效日期（应为 YYYY-MM-DD）。") % {"l": label, "v": value}) from None
 
 
-# --- one chunk --------------------------------------------------------------------------------
+# --- checking every row (before anything is written) -----------------------------------------
 
 
 class _Context:
-    """What every chunk looks up: licence types, departments, each issuer's sealer (its key is
-    decrypted once per run, not once per row)."""
+    """What checking a row looks up: licence types (and their field names), departments, the rows
+    seen so far in this file."""
 
     def __init__(self) -> None:
         self.types = {t.code: t for t in LicenceType.objects.filter(active=True)}
+        self.fields = {
+            code: {
+                **{spec["name"]: spec["name"] for spec in t.fields},
+                **{spec["label"]: spec["name"] for spec in t.fields},
+            }
+            for code, t in self.types.items()
+        }
         self.departments = {d.credit_code: d for d in Department.objects.select_related("region")}
-        self.sealers: dict[int, Sealer] = {}
         self.seen: dict[tuple[str, str], int] = {}  # (type, number) → first row in this file
-        self.today = timezone.localdate()
-
-    def sealer(self, issuer: Department) -> Sealer:
-        if issuer.pk not in self.sealers:
-            self.sealers[issuer.pk] = sealer_for(issuer)
-        return self.sealers[issuer.pk]
 
 
 def _parse(row: dict[str, Any], ctx: _Context) -> dict[str, Any]:
@@ -182,14 +185,13 @@ def _parse(row: dict[str, Any], ctx: _Context) -> dict[str, Any]:
     status = STATUSES.get(str(row.get("状态", "")).strip())
     if status is None:
         raise RowError(_("状态应为 有效、暂扣 或 撤销。"))
-    issue_date = _date(row.get("颁发日期", ""), _("颁发日期"), required=True)
-    valid_from = _date(row.get("有效期起始", ""), _("有效期起始"), required=False) or issue_date
-    valid_until = _date(row.get("有效期截止", ""), _("有效期截止"), required=False)
-    by_label = {spec["label"]: spec["name"] for spec in licence_type.fields}
-    names = {spec["name"] for spec in licence_type.fields}
+    issue_date = _date(row.get("颁发日期", ""), ISSUED, required=True)
+    valid_from = _date(row.get("有效期起始", ""), VALID_FROM, required=False) or issue_date
+    valid_until = _date(row.get("有效期截止", ""), VALID_UNTIL, required=False)
+    fields = ctx.fields[code]
     data = {}
     for column, value in row.items():
-        key = by_label.get(column) or (column if column in names else None)
+        key = fields.get(column)
         if key and value != "":
             data[key] = value.isoformat() if isinstance(value, dt.date) else value
     return {
@@ -206,119 +208,54 @@ def _parse(row: dict[str, Any], ctx: _Context) -> dict[str, Any]:
     }
 
 
-def _link_holders(parsed: list[dict[str, Any]]) -> None:
-    """Link holders to the people and organisations we know, two queries per chunk."""
-    people = {h.digest: h for p in parsed if (h := p["holder"]).code_type == HolderCodeType.CITIZEN_ID}
-    orgs = {h.code: h for p in parsed if (h := p["holder"]).code_type == HolderCodeType.USCC}
-    persons = {p.id_digest: p for p in NaturalPerson.objects.filter(id_digest__in=list(people))}
-    legal = {o.uscc: o for o in LegalPerson.objects.filter(uscc__in=list(orgs))}
-    for item in parsed:
-        h = item["holder"]
-        item["holder"] = Holder(
-            h.name, h.code, h.code_type, person=persons.get(h.digest), organisation=legal.get(h.code)
-        )
+def _in_library(items: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    """(type id, 证照编号) of the given rows that the library already holds: one query per type and
+    ``LOOKUP_SIZE`` numbers, over the (type, number, version) unique index."""
+    by_type: dict[int, list[str]] = {}
+    for item in items:
+        by_type.setdefault(item["licence_type"].pk, []).append(item["number"])
+    found: set[tuple[int, str]] = set()
+    for type_id, numbers in by_type.items():
+        for start in range(0, len(numbers), LOOKUP_SIZE):
+            part = numbers[start : start + LOOKUP_SIZE]
+            taken = Licence.objects.filter(licence_type_id=type_id, number__in=part).values_list("number", flat=True)
+            found.update((type_id, n) for n in taken)
+    return found
 
 
-def _chunk(batch: ImportBatch, rows: list[tuple[int, dict[str, Any]]], ctx: _Context, actor: str) -> tuple[int, int]:
-    """Import one chunk in one transaction: licences, their first audit events, the row outcomes."""
-    outcomes: dict[int, ImportRow] = {}
-    parsed: list[tuple[int, dict[str, Any]]] = []
+def check_rows(rows: list[tuple[int, dict[str, Any]]], ctx: _Context) -> list[Entry]:
+    """Check every row, in file order, before anything is written: each row either becomes the
+    arguments of its licence or gets the reason it is refused (naming the column or the row)."""
+    entries: list[Entry] = []
     for number, row in rows:
+        given = str(row.get("证照编号", ""))
         try:
             item = _parse(row, ctx)
             key = (item["licence_type"].code, item["number"])
             if key in ctx.seen:
                 raise RowError(_("证照编号与第 %(n)d 行重复。") % {"n": ctx.seen[key]})
             ctx.seen[key] = number
-            parsed.append((number, item))
+            entries.append((number, item, given, ""))
         except RowError as exc:
-            outcomes[number] = ImportRow(batch=batch, row_number=number, outcome="rejected",
-                                         number=str(row.get("证照编号", ""))[:64], reason=str(exc))  # fmt: skip
-    with transaction.atomic():
-        existing = set()
-        by_type: dict[int, list[str]] = {}
-        for _n, item in parsed:
-            by_type.setdefault(item["licence_type"].pk, []).append(item["number"])
-        for type_id, numbers in by_type.items():
-            existing |= {
-                (type_id, n) for n in Licence.objects.filter(licence_type_id=type_id, number__in=numbers).values_list(
-                    "number", flat=True
-                )
-            }  # fmt: skip
-        fresh = []
-        for number, item in parsed:
-            if (item["licence_type"].pk, item["number"]) in existing:
-                outcomes[number] = ImportRow(batch=batch, row_number=number, outcome="rejected", number=item["number"],
-                                             reason=_("证照编号已存在于证照库（已入库），未重复导入。"))  # fmt: skip
-            else:
-                fresh.append((number, item))
-        _link_holders([item for _n, item in fresh])
-        # serials: one reservation per (type, region) for the whole chunk
-        groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for _n, item in fresh:
-            groups.setdefault((item["licence_type"].pk, item["issuer"].region_code), []).append(item)
-        for items in groups.values():
-            first = allocate_serials(items[0]["licence_type"], items[0]["issuer"], len(items))
-            for offset, item in enumerate(items):
-                item["serial"] = first + offset
-        licences = []
-        for number, item in fresh:
-            status = item.pop("status")
-            try:
-                licence = build_licence(**item, sealer=ctx.sealer(item["issuer"]), origin=Licence.Origin.IMPORT)
-            except YiwangError as exc:
-                outcomes[number] = ImportRow(batch=batch, row_number=number, outcome="rejected",
-                                             number=item["number"], reason=exc.message)  # fmt: skip
-                continue
-            if status == Licence.Status.VALID and licence.valid_until and licence.valid_until < ctx.today:
-                status = Licence.Status.EXPIRED
-            licence.status = status
-            licences.append((number, licence))
-        Licence.objects.bulk_create([lic for _n, lic in licences])
-        _genesis_events([lic for _n, lic in licences], actor=actor, batch=batch)
-        for number, licence in licences:
-            outcomes[number] = ImportRow(batch=batch, row_number=number, outcome="imported", number=licence.number,
-                                         licence=licence)  # fmt: skip
-        ImportRow.objects.bulk_create([outcomes[n] for n in sorted(outcomes)])
-        imported = len(licences)
-        rejected = len(outcomes) - imported
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            imported=batch.imported + imported, rejected=batch.rejected + rejected
-        )
-        batch.imported += imported
-        batch.rejected += rejected
-    return imported, rejected
-
-
-def _genesis_events(licences: list[Licence], *, actor: str, batch: ImportBatch) -> None:
-    """The first event of each imported licence's audit chain, written in bulk. Safe without the
-    subject lock ``audit.record`` asks for: the licences were created in this very transaction."""
-    now = timezone.now()
-    events = []
-    for licence in licences:
-        event = AuditEvent(
-            subject_type=Licence._meta.label_lower,
-            subject_id=str(licence.pk),
-            seq=1,
-            action="licence.imported",
-            actor=actor,
-            actor_role="system",
-            at=now,
-            data=json.loads(audit.canonical({**_summary(licence), "batch": batch.file_sm3[:16]})),
-            region_code=licence.region_code,
-            prev_hash=audit.GENESIS,
-        )
-        event.hash = audit.event_hash(event)
-        events.append(event)
-    AuditEvent.objects.bulk_create(events)
+            entries.append((number, None, given, str(exc)))
+    taken = _in_library([item for _n, item, _g, _r in entries if item is not None])
+    for index, (number, item, given, _reason) in enumerate(entries):
+        if item is None:
+            continue
+        if (item["licence_type"].pk, item["number"]) in taken:
+            entries[index] = (number, None, given, _("证照编号已存在于证照库（已入库），未重复导入。"))
+            continue
+        try:
+            item["data"], item["valid_from"], item["valid_until"] = licence_terms(
+                item["licence_type"], item["holder"], item["data"], item["issue_date"], item["valid_from"],
+                item["valid_until"],
+            )  # fmt: skip
+        except YiwangError as exc:
+            entries[index] = (number, None, given, exc.message)
+    return entries
 
 
 # --- the whole file ---------------------------------------------------------------------------
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def import_licences(
@@ -335,14 +272,45 @@ def import_licences(
     drive a progress bar. Rejected rows are written to ``<file>.rejected.csv`` next to the file."""
     path = Path(path)
     content = path.read_bytes()
+    fingerprint = sm3_hex(content)
     header, rows = read_rows(path, content)
+    del content
+    report = import_rows(
+        header, rows, name=path.name, fingerprint=fingerprint, actor=actor, chunk_size=chunk_size,
+        max_rows=max_rows, on_progress=on_progress, on_start=on_start,
+    )  # fmt: skip
+    if report.rejections:
+        report.rejected_file = path.with_name(path.stem + ".rejected.csv")
+        with report.rejected_file.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([_("行号"), _("证照编号"), _("拒绝原因")])
+            writer.writerows(report.rejections)
+    return report
+
+
+def import_rows(
+    header: list[str],
+    rows: list[tuple[int, dict[str, Any]]],
+    *,
+    name: str,
+    fingerprint: str,
+    actor: str,
+    chunk_size: int = CHUNK_SIZE,
+    max_rows: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import rows read from a file (or made by ``loadgen``) as the batch ``fingerprint`` (the SM3
+    of the file): every pending row is checked first, then written chunk by chunk."""
     check_header(header)
     batch, _created = ImportBatch.objects.get_or_create(
-        file_sm3=sm3_hex(content), defaults={"file_name": path.name, "actor": actor, "total_rows": len(rows)}
+        file_sm3=fingerprint, defaults={"file_name": name, "actor": actor, "total_rows": len(rows)}
     )
+    total = len(rows)
     done = set(ImportRow.objects.filter(batch=batch).values_list("row_number", flat=True))
     pending = [r for r in rows if r[0] not in done]
-    report = ImportReport(batch=batch, skipped=len(rows) - len(pending))
+    del rows
+    report = ImportReport(batch=batch, skipped=total - len(pending))
     if max_rows is not None:
         pending = pending[:max_rows]
     ctx = _Context()
@@ -357,13 +325,17 @@ def import_licences(
     )
     if on_start:
         on_start(len(pending))
-    for rows_of_chunk in _chunks(pending, chunk_size):
-        imported, rejected = _chunk(batch, rows_of_chunk, ctx, actor)
+    entries = check_rows(pending, ctx)
+    del pending
+    sealers = Sealers()
+    for start in range(0, len(entries), chunk_size):
+        chunk = entries[start : start + chunk_size]
+        imported, rejected = write_chunk(batch, chunk, sealers, actor=actor)
         report.imported += imported
         report.rejected += rejected
         if on_progress:
-            on_progress(len(rows_of_chunk))
-    finished = ImportRow.objects.filter(batch=batch).count() >= len(rows)
+            on_progress(len(chunk))
+    finished = ImportRow.objects.filter(batch=batch).count() >= total
     if finished and batch.status != ImportBatch.Status.DONE:
         with transaction.atomic():
             batch.status = ImportBatch.Status.DONE
@@ -380,10 +352,4 @@ def import_licences(
     report.rejections = list(
         ImportRow.objects.filter(batch=batch, outcome="rejected").values_list("row_number", "number", "reason")
     )
-    if report.rejections:
-        report.rejected_file = path.with_name(path.stem + ".rejected.csv")
-        with report.rejected_file.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([_("行号"), _("证照编号"), _("拒绝原因")])
-            writer.writerows(report.rejections)
     return report

@@ -118,6 +118,28 @@ def sealer_for(issuer: Department) -> Sealer:
     return Sealer(active_key(issuer.credit_code))
 
 
+def licence_terms(
+    licence_type: LicenceType,
+    holder: Holder,
+    data: dict[str, Any],
+    issue_date: dt.date,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> tuple[dict[str, str], dt.date, dt.date | None]:
+    """(照面信息, valid from, valid until) of a licence of ``licence_type`` as it would be sealed, or the
+    reason it cannot be: the checks of ``build_licence``, which the importer runs on every row of a
+    file before it writes anything."""
+    if holder.code_type not in licence_type.holder_code_types:
+        expected = HolderKind(licence_type.holder_kind).label
+        raise InvalidInput(_("%(t)s的持证主体应为%(k)s。") % {"t": licence_type.name, "k": expected}, field="holder")
+    valid_from = valid_from or issue_date
+    if valid_until is None and licence_type.validity_years:
+        valid_until = add_years(valid_from, licence_type.validity_years)
+    if valid_until is not None and valid_until < valid_from:
+        raise InvalidInput(_("有效期截止日期不能早于起始日期。"), field="valid_until")
+    return clean_data(licence_type, data), valid_from, valid_until
+
+
 def build_licence(
     *,
     licence_type: LicenceType,
@@ -138,15 +160,8 @@ def build_licence(
     status: str = Licence.Status.VALID,
 ) -> Licence:
     """An unsaved, sealed licence (shared by issuing and the bulk importer, which saves in batches)."""
-    if holder.code_type not in licence_type.holder_code_types:
-        expected = HolderKind(licence_type.holder_kind).label
-        raise InvalidInput(_("%(t)s的持证主体应为%(k)s。") % {"t": licence_type.name, "k": expected}, field="holder")
+    data, valid_from, valid_until = licence_terms(licence_type, holder, data, issue_date, valid_from, valid_until)
     region_code = region_code or issuer.region_code
-    valid_from = valid_from or issue_date
-    if valid_until is None and licence_type.validity_years:
-        valid_until = add_years(valid_from, licence_type.validity_years)
-    if valid_until is not None and valid_until < valid_from:
-        raise InvalidInput(_("有效期截止日期不能早于起始日期。"), field="valid_until")
     licence = Licence(
         identifier=make_identifier(licence_type.code, issuer.credit_code, serial, version),
         licence_type=licence_type,
@@ -169,7 +184,7 @@ def build_licence(
         valid_from=valid_from,
         valid_until=valid_until,
         region_code=region_code,
-        data=clean_data(licence_type, data),
+        data=data,
         status=status,
         origin=origin,
         case_id=case_id,
