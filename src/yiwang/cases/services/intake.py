@@ -290,6 +290,7 @@ def resubmit_correction(
             case.received_on = today
             due = clock.acceptance_due(case, today)
             case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
+            case.yellow_on = clock.yellow_on(case)
         else:
             ClockPause.objects.filter(case=case, kind=PauseKind.CORRECTION, ended_at__isnull=True).update(
                 ended_at=now, result=_("已补正")
