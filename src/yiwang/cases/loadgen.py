@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.catalog.models import ItemVersion
+from yiwang.core import calendar
 from yiwang.core.calendar import add_working_days, working_days_between
 from yiwang.core.errors import Conflict
 from yiwang.core.ids import make_citizen_id, make_uscc
@@ -231,6 +232,12 @@ def generate_cases(
 ) -> int:
     """Write ``count`` cases (``open_share`` of them open) and their open pauses. ``progress(n)`` is
     called after each batch of ``n`` rows. Returns the number of cases written."""
+    with calendar.pinned():  # the dates of millions of rows from one look at the calendar tables
+        return _generate(count, seed, progress, open_share)
+
+
+def _generate(count: int, seed: int, progress, open_share: float) -> int:
+    _add.cache_clear()  # the calendar may have changed since the last run in this process
     rng = random.Random(seed)
     versions = _versions()
     weights = [max(1, 10 - i % 10) for i in range(len(versions))]  # some items far more popular

@@ -161,6 +161,12 @@ class Case(models.Model):
             # the deadline sweep: the cases of one state and level whose due or yellow day has come
             models.Index(fields=["status", "warning_level", "due_date"], name="case_sweep_due"),
             models.Index(fields=["status", "warning_level", "yellow_on"], name="case_sweep_yellow"),
+            # a department's running cases by due date (the queue's first page reads 20 index entries)
+            models.Index(
+                fields=["department", "due_date", "id"],
+                condition=Q(status__in=["accepted", "in_review"]),
+                name="case_queue_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -76,5 +76,9 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(fields=['status', 'warning_level', 'yellow_on'], name='case_sweep_yellow'),
         ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['accepted', 'in_review'])), fields=['department', 'due_date', 'id'], name='case_queue_due'),
+        ),
         migrations.RunPython(backfill_yellow_on, migrations.RunPython.noop, elidable=True),
     ]

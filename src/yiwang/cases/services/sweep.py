@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from yiwang.core import audit
+from yiwang.core import audit, calendar
 from yiwang.core.notify import notify
 from yiwang.identity.models import StaffRole
 
@@ -79,10 +79,11 @@ def refresh_warnings() -> dict[str, int]:
     today = clock.today()
     counts = {WarningLevel.YELLOW: 0, WarningLevel.RED: 0, WarningLevel.NONE: 0}
     digest = Digest()
-    _fill_acceptance_yellow_on()
-    _sweep_paused(today, counts, digest)
-    _sweep_running(today, [Status.SUBMITTED], "acceptance_due", counts, digest)
-    _sweep_running(today, RUNNING, "due_date", counts, digest)
+    with calendar.pinned():  # the working-day arithmetic of the batches reads the calendar once
+        _fill_acceptance_yellow_on()
+        _sweep_paused(today, counts, digest)
+        _sweep_running(today, [Status.SUBMITTED], "acceptance_due", counts, digest)
+        _sweep_running(today, RUNNING, "due_date", counts, digest)
     _send_digest(digest)
     return counts
 
