@@ -161,8 +161,8 @@ def _case_row(pk: int, version: ItemVersion, applicant, status: str, rng: random
     due_provisional = acceptance_provisional = False
     decision = refusal = withdraw_reason = ""
     if status == Status.SUBMITTED:
-        # mostly within the acceptance limit; one in fifty past it (deemed accepted by the next sweep)
-        back = acceptance_days + 1 if rng.random() < 0.02 else rng.randrange(acceptance_days or 1)
+        # mostly within the acceptance limit; one in a thousand past it (the next sweep deems it accepted, case by case)
+        back = acceptance_days + 1 if rng.random() < 0.001 else rng.randrange(acceptance_days or 1)
         submitted_on = _add(today, -back)[0]
     elif status in (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION_REQUESTED):
         started = rng.randrange(math.ceil(promised * 1.15) + 1)  # a few past their due date
