@@ -4,6 +4,7 @@ over 1 M open cases), with the load generation timed (rows/s).
     .venv/bin/python bench/cases_scale.py --scale small   # 20 k vs 200 k cases, sweep over 20 k open
     .venv/bin/python bench/cases_scale.py --scale full    # 1 M vs 10 M cases, sweep over 1 M open
     BENCH_CASES_BIG=5000000 … --scale full                # a smaller "big" database when time is short
+                                                          # (also BENCH_CASES_BASE, BENCH_CASES_SWEEP)
 
 P5: three reads as the platform issues them — a case by its number, an applicant's cases (first page,
 newest first), a department's queue of running cases (first page, by due date) — timed on two
@@ -307,12 +308,23 @@ def _server() -> str:
     return url if url.startswith("postgres") else "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, timeout_s: int = 0) -> None:
     import psycopg
 
     parts = urlsplit(_server())
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        if timeout_s:
+            conn.execute(f"SET statement_timeout = '{timeout_s}s'")
         conn.execute(sql)
+
+
+def _drop(name: str) -> None:
+    """Drop a scratch database; a DROP waits for every backend of the server (a barrier), so one stuck
+    session elsewhere would hold it forever: give up after two minutes and say what is left."""
+    try:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', timeout_s=120)
+    except Exception as exc:  # noqa: BLE001  (the results are still worth returning)
+        sys.stderr.write(f"scratch database {name} not dropped ({exc}); drop it later\n")
 
 
 def _url(name: str) -> str:
@@ -342,8 +354,9 @@ def _child(step: str, db: str, *args: str, big: str | None = None) -> object:
 
 def run(scale: str) -> list[dict]:
     sizes = dict(SCALES[scale])
-    if os.environ.get("BENCH_CASES_BIG"):
-        sizes["big"] = int(os.environ["BENCH_CASES_BIG"])
+    for key in ("base", "big", "sweep"):  # smaller "full" runs when time is short, e.g. BENCH_CASES_BIG=5000000
+        if os.environ.get(f"BENCH_CASES_{key.upper()}"):
+            sizes[key] = int(os.environ[f"BENCH_CASES_{key.upper()}"])
     prefix = f"sweep_bench_{os.getpid()}"
     demo, base, big, sweep = (f"{prefix}_{x}" for x in ("demo", "base", "big", "sweep"))
     made: list[str] = []
@@ -377,7 +390,7 @@ def run(scale: str) -> list[dict]:
             )
     finally:
         for name in reversed(made):
-            _admin(f'DROP DATABASE IF EXISTS "{name}"')
+            _drop(name)
     return results
 
 

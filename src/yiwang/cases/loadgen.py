@@ -18,6 +18,7 @@ sweep read (the sweep then falls back to the department's accepting staff for it
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -54,9 +55,9 @@ COLUMNS = [
 OPEN_MIX = [
     (Status.SUBMITTED, 0.12),
     (Status.ACCEPTED, 0.28),
-    (Status.IN_REVIEW, 0.5),
-    (Status.SUSPENDED, 0.04),
-    (Status.CORRECTION_REQUESTED, 0.06),
+    (Status.IN_REVIEW, 0.54),
+    (Status.SUSPENDED, 0.02),
+    (Status.CORRECTION_REQUESTED, 0.04),
 ]
 CLOSED_MIX = [(Status.DELIVERED, 0.6), (Status.COMPLETED, 0.2), (Status.REFUSED, 0.1), (Status.WITHDRAWN, 0.1)]
 
@@ -240,7 +241,7 @@ def _generate(count: int, seed: int, progress, open_share: float) -> int:
     _add.cache_clear()  # the calendar may have changed since the last run in this process
     rng = random.Random(seed)
     versions = _versions()
-    weights = [max(1, 10 - i % 10) for i in range(len(versions))]  # some items far more popular
+    weights = list(itertools.accumulate(max(1, 10 - i % 10) for i in range(len(versions))))  # some far more popular
     persons, companies = _applicants(count, rng)
     today = timezone.localdate()
     ctx = {"today": today, "as_of": _add(today, -1)[0], "numbers": _Numbers([v.item.code for v in versions])}
@@ -250,7 +251,7 @@ def _generate(count: int, seed: int, progress, open_share: float) -> int:
         size = min(BATCH, count - written)
         rows, pauses = [], []
         for i in range(size):
-            version = rng.choices(versions, weights=weights)[0]
+            version = rng.choices(versions, cum_weights=weights)[0]
             if rng.random() < 0.7:
                 pk, last4 = rng.choice(persons)
                 applicant = (pk, None, last4)
