@@ -131,6 +131,9 @@ class Case(models.Model):
     clock_start = models.DateField(_("起算日（受理日）"), null=True, blank=True)
     due_date = models.DateField(_("办结期限"), null=True, blank=True)
     due_provisional = models.BooleanField(_("期限暂定"), default=False)
+    # the day the running clock (acceptance while submitted, else the decision) reaches 80 % of its
+    # working days; after its due date when the limit has no yellow phase. Lets the sweep decide in SQL.
+    yellow_on = models.DateField(_("预警日"), null=True, blank=True)
     warning_level = models.CharField(_("预警"), max_length=6, choices=WarningLevel.choices, default=WarningLevel.NONE)
 
     class Meta:
@@ -155,6 +158,15 @@ class Case(models.Model):
             models.Index(fields=["region_code", "status"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["status", "acceptance_due"]),
+            # the deadline sweep: the cases of one state and level whose due or yellow day has come
+            models.Index(fields=["status", "warning_level", "due_date"], name="case_sweep_due"),
+            models.Index(fields=["status", "warning_level", "yellow_on"], name="case_sweep_yellow"),
+            # a department's running cases by due date (the queue's first page reads 20 index entries)
+            models.Index(
+                fields=["department", "due_date", "id"],
+                condition=Q(status__in=["accepted", "in_review"]),
+                name="case_queue_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """Background work of the cases app (huey; run by ``yiwang worker`` or inside ``yiwang serve``).
 
 - ``sweep_deadlines`` every 15 minutes: deems accepted the cases nobody accepted in time (行政许可法
-  art. 32), recomputes due dates and warning levels, and notifies the responsible staff once per
-  level change.
+  art. 32), then stores the warning levels that changed (set-based, ``services/sweep.py``) and sends
+  each responsible staff member one digest of the cases that rose.
 - ``recompute_due_dates_task``: queued (on commit) when an official holiday schedule is published, so
   that provisional due dates become final.
 """

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .models import AuditCheckpoint, AuditEvent
@@ -70,12 +71,7 @@ def record(
 ) -> AuditEvent:
     """Append one event to the subject's chain. ``actor`` is a user, a string, or None (the system)."""
     subject_type, subject_id = subject_key(subject)
-    if actor is None:
-        actor_name = "system"
-    elif isinstance(actor, str):
-        actor_name = actor
-    else:
-        actor_name = getattr(actor, "username", str(actor))
+    actor_name = _actor_name(actor)
     with transaction.atomic():
         last = (
             AuditEvent.objects.filter(subject_type=subject_type, subject_id=subject_id)
@@ -100,6 +96,74 @@ def record(
         event.hash = event_hash(event)
         event.save(force_insert=True)
     return event
+
+
+def _actor_name(actor: Any) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return getattr(actor, "username", str(actor))
+
+
+# subjects per head query: far below every backend's limit of bound parameters
+BULK_CHUNK = 1000
+
+
+def record_many(
+    subject_type: str,
+    action: str,
+    entries: list[tuple[Any, dict[str, Any], str]],
+    *,
+    actor: Any = None,
+    role: str = "",
+) -> list[AuditEvent]:
+    """Append one event to each of many subjects' chains at once: ``entries`` are (subject id, data,
+    region code), each subject at most once. Same contract as ``record`` (inside the caller's
+    transaction, subject rows locked by the caller); the chain heads are read in one query and the
+    events inserted in one, per ``BULK_CHUNK`` subjects, so a sweep's cost does not grow per subject."""
+    ids = [str(subject_id) for subject_id, _data, _region in entries]
+    if len(set(ids)) != len(ids):
+        raise ValueError("record_many: a subject appears twice")
+    actor_name = _actor_name(actor)
+    now = timezone.now()
+    events: list[AuditEvent] = []
+    with transaction.atomic():
+        for start in range(0, len(entries), BULK_CHUNK):
+            chunk = entries[start : start + BULK_CHUNK]
+            chunk_ids = ids[start : start + BULK_CHUNK]
+            last_seq = (
+                AuditEvent.objects.filter(subject_type=subject_type, subject_id=OuterRef("subject_id"))
+                .order_by("-seq")
+                .values("seq")[:1]
+            )
+            heads = {
+                subject_id: (seq, hash_)
+                for subject_id, seq, hash_ in AuditEvent.objects.filter(
+                    subject_type=subject_type, subject_id__in=chunk_ids, seq=Subquery(last_seq)
+                ).values_list("subject_id", "seq", "hash")
+            }
+            batch = []
+            for subject_id, (_raw_id, data, region_code) in zip(chunk_ids, chunk, strict=True):
+                last = heads.get(subject_id)
+                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+                event = AuditEvent(
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    seq=seq,
+                    action=action,
+                    actor=actor_name,
+                    actor_role=role,
+                    at=now,
+                    data=json.loads(canonical(data or {})),
+                    region_code=region_code or "",
+                    prev_hash=prev,
+                )
+                event.hash = event_hash(event)
+                batch.append(event)
+            AuditEvent.objects.bulk_create(batch)
+            events.extend(batch)
+    return events
 
 
 def history(subject: models.Model | tuple[str, Any]) -> models.QuerySet[AuditEvent]:

@@ -11,10 +11,11 @@ recomputed when the schedule is entered (see ``schedule_published``): only the S
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from threading import Lock
+from threading import Lock, local
 
 from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
@@ -28,6 +29,7 @@ schedule_published = Signal()
 
 _lock = Lock()
 _cache: dict | None = None
+_pinned = local()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ def _version() -> tuple:
 def _load() -> dict:
     """The calendar snapshot, reloaded when the tables changed (in this process or another one)."""
     global _cache
+    snapshot = getattr(_pinned, "snapshot", None)
+    if snapshot is not None:
+        return snapshot
     version = _version()
     with _lock:
         if _cache is None or _cache["version"] != version:
@@ -63,6 +68,21 @@ def _load() -> dict:
                 "days": dict(CalendarDay.objects.values_list("date", "is_workday")),
             }
         return _cache
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Inside the block this thread counts with the snapshot taken when it began, without asking the
+    tables whether they changed: one look at them for a batch that computes many dates (the deadline
+    sweep, load data) instead of one per date."""
+    if getattr(_pinned, "snapshot", None) is not None:
+        yield
+        return
+    _pinned.snapshot = _load()
+    try:
+        yield
+    finally:
+        _pinned.snapshot = None
 
 
 def invalidate() -> None:

@@ -17,7 +17,8 @@ One module per concept:
 - ``materials``   uploads checked by content, stored materials, offers of material sources, the form
 - ``intake``      acceptance (受理, also deemed), refusal, one-time correction (补正) and resubmission
 - ``review``      the plan of steps (并联审批), claiming, passing and returning tasks, the decision
-- ``time_limits`` special procedures, extensions, due-date recomputation, the warning sweep
+- ``time_limits`` special procedures, extensions, due-date recomputation, one case's warning
+- ``sweep``       the periodic warning sweep, set-based, with one digest per staff member
 - ``fees``        payment orders, payments, the provider's callback
 - ``delivery``    completion (办结), delivery (送达), withdrawal (撤回)
 - ``_base``       private helpers shared by the others: locking, state and role checks, recording,
@@ -78,12 +79,12 @@ from .submission import (
     start_window_case,
     submit_case,
 )
+from .sweep import refresh_warnings, responsible_staff_of
 from .time_limits import (
     LEVEL_RANK,
     approve_extension,
     end_special_procedure,
     recompute_due_dates,
-    refresh_warnings,
     request_extension,
     responsible_staff,
     start_special_procedure,
@@ -131,6 +132,7 @@ __all__ = [
     "refresh_warnings",
     "request_extension",
     "responsible_staff",
+    "responsible_staff_of",
     "start_special_procedure",
     # fees
     "create_payment_order",

@@ -103,11 +103,13 @@ def deem_accepted(case: Case | int) -> Case:
 
 
 def deem_overdue_acceptances() -> list[str]:
-    """Deem accepted every submitted case past its acceptance due date. Returns their numbers."""
+    """Deem accepted every submitted case past its acceptance due date. Returns their numbers.
+
+    The overdue cases are found in one query over the (status, acceptance_due) index; the acceptance
+    itself (receipt, tasks, event) is per case, and applies only to them: a few a day."""
     done = []
-    for pk in Case.objects.filter(status=Status.SUBMITTED, acceptance_due__lt=timezone.localdate()).values_list(
-        "pk", flat=True
-    ):
+    overdue = Case.objects.filter(status=Status.SUBMITTED, acceptance_due__lt=timezone.localdate())
+    for pk in overdue.order_by("acceptance_due", "pk").values_list("pk", flat=True):
         try:
             done.append(deem_accepted(pk).number)
         except Conflict:
@@ -290,6 +292,7 @@ def resubmit_correction(
             case.received_on = today
             due = clock.acceptance_due(case, today)
             case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
+            case.yellow_on = clock.yellow_on(case)
         else:
             ClockPause.objects.filter(case=case, kind=PauseKind.CORRECTION, ended_at__isnull=True).update(
                 ended_at=now, result=_("已补正")

@@ -1,11 +1,12 @@
 """Time limits (限时办结) as they are stored on cases: special procedures (特别程序, the clock stands
 still), extensions (延期), due dates recomputed after the holiday calendar changed, and the warning
-sweep (预警: yellow, red). The working-day arithmetic itself is ``yiwang.cases.clock``, which only
+sweep (预警: yellow, red) of one case. The working-day arithmetic itself is ``yiwang.cases.clock``, which only
 computes; this module applies its results to cases and records them.
 
-Locking contract: staff actions lock the case row first. The sweeps (``recompute_due_dates``,
-``refresh_warnings``) take one case per transaction and look at its state again under the lock, so
-they never hold many rows and skip a case that changed meanwhile.
+Locking contract: staff actions lock the case row first. ``recompute_due_dates`` (rare: after the
+calendar changed) takes one case per transaction and looks at its state again under the lock. The
+periodic warning sweep is set-based, in ``sweep``; ``_update_warning`` applies the same rule to one
+case at once when a staff action moves its due date.
 """
 
 from __future__ import annotations
@@ -240,13 +241,14 @@ def approve_extension(user, extension: Extension | int, *, approve: bool = True,
 
 
 def _refresh_due(case: Case) -> None:
-    """Recompute the stored due dates of the case (not saved)."""
+    """Recompute the stored due dates of the case and its ``yellow_on`` (not saved)."""
     if case.status == Status.SUBMITTED and case.received_on:
         due = clock.acceptance_due(case, case.received_on)
         case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
     if case.clock_start:
         due = clock.decision_due(case)
         case.due_date, case.due_provisional = due.date, due.provisional
+    case.yellow_on = clock.yellow_on(case)
 
 
 def recompute_due_dates(*, provisional_only: bool = True) -> int:
@@ -259,7 +261,13 @@ def recompute_due_dates(*, provisional_only: bool = True) -> int:
     for pk in qs.values_list("pk", flat=True).distinct():
         with transaction.atomic():
             case = _lock(pk)
-            before = (case.acceptance_due, case.acceptance_due_provisional, case.due_date, case.due_provisional)
+            before = (
+                case.acceptance_due,
+                case.acceptance_due_provisional,
+                case.due_date,
+                case.due_provisional,
+                case.yellow_on,
+            )
             _refresh_due(case)
             for task in case.tasks.filter(
                 due_provisional=True, status__in=[CaseTask.State.OPEN, CaseTask.State.CLAIMED]
@@ -269,7 +277,13 @@ def recompute_due_dates(*, provisional_only: bool = True) -> int:
                 if due:
                     task.due_date, task.due_provisional = due.date, due.provisional
                     task.save(update_fields=["due_date", "due_provisional"])
-            after = (case.acceptance_due, case.acceptance_due_provisional, case.due_date, case.due_provisional)
+            after = (
+                case.acceptance_due,
+                case.acceptance_due_provisional,
+                case.due_date,
+                case.due_provisional,
+                case.yellow_on,
+            )
             if after != before:
                 case.save()
                 _record(
@@ -313,24 +327,6 @@ def responsible_staff(case: Case) -> list:
 
 
 LEVEL_RANK = {WarningLevel.NONE: 0, WarningLevel.YELLOW: 1, WarningLevel.RED: 2}
-
-
-def refresh_warnings() -> dict[str, int]:
-    """Recompute due dates (an open pause moves them) and warning levels of every open case. Staff are
-    notified once per level change upwards (yellow, red). Returns counts per new level."""
-    counts = {WarningLevel.YELLOW: 0, WarningLevel.RED: 0, WarningLevel.NONE: 0}
-    for pk in Case.objects.filter(status__in=OPEN_STATES).values_list("pk", flat=True):
-        with transaction.atomic():
-            case = _lock(pk)
-            if case.status not in OPEN_STATES:
-                continue
-            clock_fields = ["acceptance_due", "acceptance_due_provisional", "due_date", "due_provisional"]
-            before = [getattr(case, f) for f in clock_fields]
-            _refresh_due(case)
-            changed = [f for f, old in zip(clock_fields, before, strict=True) if getattr(case, f) != old]
-            if (level := _update_warning(case, changed)) is not None:
-                counts[level] += 1
-    return counts
 
 
 def _update_warning(case: Case, changed: list[str]) -> str | None:
