@@ -43,8 +43,10 @@ class Target:
 
 def loadgen(job: dict) -> dict:
     out = subprocess.run(
-        [sys.executable, str(HERE / "loadgen.py")], input=json.dumps(job), capture_output=True, text=True, timeout=7200
-    )
+        # as a module: run as a script from bench/, bench/http.py would shadow the standard library's http
+        [sys.executable, "-m", "bench.loadgen"], input=json.dumps(job), capture_output=True, text=True,
+        timeout=7200, cwd=HERE.parent,
+    )  # fmt: skip
     if out.returncode:
         raise SystemExit(f"load generator failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout)

@@ -1,5 +1,6 @@
 """The load generator: N concurrent asyncio clients (aiohttp) in a process of their own, so that the
-client does not share the server's Python with it. Reads one JSON job on stdin, prints one JSON result.
+client does not share the server's Python with it. Reads one JSON job on stdin, prints one JSON result:
+``python -m bench.loadgen < job.json`` from the repository root.
 
 Job: ``{"base": url, "clients": N, "seconds": S | "count": K, "warmup": W, "login": {...} | null, "kind":
 "get" | "post" | "submit", ...}``.

@@ -132,8 +132,10 @@ def _put_materials(
     written: list[str],
     *,
     collect: dict[str, YiwangError] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
+    ``fresh``: the case was created in this transaction, so it has no material to replace.
 
     An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
     submitted (after the case has its number). With ``collect`` a bad upload or offer
@@ -156,7 +158,8 @@ def _put_materials(
                 raise
             collect[exc.field or f"material_{req_id}"] = exc
             continue
-        _replace_material(case, requirement, user)
+        if not fresh:
+            _replace_material(case, requirement, user)
         CaseMaterial.objects.create(
             case=case,
             requirement=requirement,
@@ -184,7 +187,8 @@ def _put_materials(
             }
             continue
         _source, offer = found
-        _replace_material(case, requirement, user)
+        if not fresh:
+            _replace_material(case, requirement, user)
         CaseMaterial.objects.create(
             case=case,
             requirement=requirement,
@@ -303,9 +307,10 @@ def _check_complete(case: Case) -> None:
         raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
 
 
-def missing_materials(case: Case) -> dict[str, str]:
-    """{material field: message} for each required material the applicant must supply but has not."""
-    have = current_materials(case)
+def missing_materials(case: Case, have: Mapping[int, CaseMaterial] | None = None) -> dict[str, str]:
+    """{material field: message} for each required material the applicant must supply but has not
+    (``have``: ``current_materials(case)`` when the caller has it already)."""
+    have = current_materials(case) if have is None else have
     missing = {}
     for requirement in case.version.materials.all():
         if not requirement.required or requirement.source == MaterialRequirement.Source.DEPARTMENT:
