@@ -52,6 +52,7 @@ def _submission(version, user, person) -> dict | None:
 
 def plan(cases: int) -> dict:
     from yiwang.cases import demo, selectors, services
+    from yiwang.cases.models import Case
     from yiwang.demo.files import demo_data
     from yiwang.identity.models import NaturalPerson, StaffRole
 
@@ -84,6 +85,7 @@ def plan(cases: int) -> dict:
         services.submit_case(
             mine_user, item=version.item, form_data=demo._form(version, person), files=demo._materials(version)
         )
+    submitter = next(u for u in cast.citizens if u.username == submit["username"])
     handler = StaffRole.objects.filter(department_id=submit["department_id"], role=StaffRole.Role.HANDLER).first()
     shown = own.exclude(number=None).order_by("id").first()
     assert own.count() == cases, f"{mine_user.username} has {own.count()} cases, not {cases}"
@@ -93,7 +95,9 @@ def plan(cases: int) -> dict:
         "mine": {"username": mine_user.username, "cases": own.count()},
         "queue": {"username": handler.user.username},
         "progress": {"number": shown.number, "id_last4": shown.applicant_id_last4},
-        "submitter_id": next(u.pk for u in cast.citizens if u.username == submit["username"]),
+        "submitter_id": submitter.pk,
+        # the bench's insert baseline copies this case's item and applicant (the submitting one)
+        "insert_like": Case.objects.filter(submitted_by=submitter).exclude(number=None).values_list("pk", flat=True)[0],
     }
 
 

@@ -2,8 +2,9 @@
 when the bench starts it (``DJANGO_SETTINGS_MODULE=bench.site_settings``); never part of the product.
 
 - ``/bench/hello/``: a hello-world JSON answer through the whole middleware stack.
-- ``/bench/insert/``: a minimal Django endpoint, one transaction inserting 1 case, 3 materials and 1 audit
-  row with the plain ORM (no services, no checks): what the framework itself can do per submission.
+- ``/bench/insert/?like=<case id>``: a minimal Django endpoint, one transaction inserting 1 case (numbered
+  ``BENCH…``, with the item and applicant of case ``like``), 3 materials and 1 audit row with the plain ORM
+  (no services, no checks): what the framework itself can do per submission.
 """
 
 from __future__ import annotations
@@ -26,26 +27,27 @@ __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"
 # thousands of times, so the bench lifts the limit (the throttle's cache round trip is still paid)
 ProgressThrottle.rate = "10000000/minute"
 
-_template: dict = {}
+_templates: dict[str, dict] = {}
 
 
 def hello(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"hello": "world"})
 
 
-def _case_template() -> dict:
-    """The foreign keys of the inserted rows, read once per process (a real endpoint would know them)."""
-    if not _template:
+def _case_template(like: str) -> dict:
+    """The foreign keys of the inserted rows — those of case ``like`` (id), whose applicant is the
+    submitting one of P1 — read once per process (a real endpoint would know them)."""
+    if like not in _templates:
         from yiwang.cases.models import Case
 
-        model = Case.objects.exclude(number=None).order_by("id").first()
+        model = Case.objects.get(pk=int(like))
         requirement = model.version.materials.order_by("id").first()
-        _template.update(
+        _templates[like] = dict(
             version_id=model.version_id, item_id=model.item_id, department_id=model.department_id,
             region_code=model.region_code, applicant_person_id=model.applicant_person_id,
             submitted_by_id=model.submitted_by_id, requirement_id=requirement.pk, form_data=model.form_data,
         )  # fmt: skip
-    return _template
+    return _templates[like]
 
 
 @csrf_exempt
@@ -53,7 +55,7 @@ def insert(request: HttpRequest) -> JsonResponse:
     from yiwang.cases.models import Case, CaseMaterial, Channel, Status
     from yiwang.core.models import AuditEvent
 
-    t = _case_template()
+    t = _case_template(request.GET.get("like", ""))
     now = timezone.now()
     number = f"BENCH{uuid.uuid4().hex[:20]}"
     with transaction.atomic():
