@@ -93,14 +93,18 @@ def main() -> None:
                     raise SystemExit(f"bench/{name}.py: a result lacks {missing}: {r}")
             results.extend(got)
             print(f"   bench/{name}.py: {time.perf_counter() - t0:.0f} s", flush=True)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
+        print()
+        print_table(results)
+        print(f"\n{len(results)} results in {RESULTS.relative_to(ROOT)}")
     finally:
         if site is not None:
+            # DROP DATABASE waits for every other session of the server to answer a barrier (a COPY
+            # in progress elsewhere delays it)
+            print("   dropping the bench database …", flush=True)
             site.stop()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
-    print()
-    print_table(results)
-    print(f"\n{len(results)} results in {RESULTS.relative_to(ROOT)}; whole run {time.perf_counter() - started:.0f} s")
+    print(f"whole run {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
