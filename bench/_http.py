@@ -201,7 +201,8 @@ def p3(t: Target, cfg: dict) -> list[dict]:
 def run_against(t: Target, scale: str) -> list[dict]:
     cfg = SCALES[scale]
     out = []
-    for name, fn in (("P1", p1), ("P2", p2), ("P3", p3)):
+    parts = os.environ.get("BENCH_HTTP_PARTS", "P1,P2,P3").split(",")  # e.g. P1,P3 for a quicker look
+    for name, fn in ((n, f) for n, f in (("P1", p1), ("P2", p2), ("P3", p3)) if n in parts):
         t0 = time.perf_counter()
         got = fn(t, cfg)
         got = got if isinstance(got, list) else [got]

@@ -2,7 +2,9 @@
 do it: DEBUG=0, generated SECRET_KEY and YIWANG_KEK, a scratch PostgreSQL database (created, then
 dropped), a Redis database of its own (flushed before and after), persistent database connections,
 collectstatic into a temporary directory, migrate, load-demo, gunicorn with several workers and
-``yiwang worker``. Only the bench's gunicorn gets ``bench.site_settings`` (the two baseline endpoints).
+``yiwang worker``. gunicorn keeps idle connections 30 s (as a reverse proxy in front would): with its
+2 s default, a client reusing a connection the server has just closed counts an error that no
+application code caused. Only the bench's gunicorn gets ``bench.site_settings`` (the two baseline endpoints).
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class ProductionSite:
             "TLS_PROXY": "0",
             "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "yiwang.settings",
-            "PYTHONPATH": str(ROOT),
+            # the bench package (and this tree's src, for a copy of an older tree measured beside this one)
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p),
         }
         self.env.pop("YIWANG_HUEY_IMMEDIATE", None)
 

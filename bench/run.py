@@ -40,7 +40,8 @@ def print_table(results: list[dict]) -> None:
         rows.append(
             (
                 r["id"], r["workload"], _fmt(r["figure"], r["unit"]), _fmt(r["baseline"], r["baseline_unit"]),
-                _fmt(r["ratio"]), _fmt(r["p99_ms"]), _fmt(r["errors"]), _fmt(r["rows_checked"]),
+                "—" if r["ratio"] is None else f"{r['ratio']:.1%}", _fmt(r["p99_ms"]), _fmt(r["errors"]),
+                _fmt(r["rows_checked"]),
                 "—" if met is None else ("yes" if met else "NO"),
             )
         )  # fmt: skip

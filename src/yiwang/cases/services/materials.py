@@ -143,6 +143,7 @@ def _put_materials(
     answer lists every problem and the good files need not be chosen again."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
+    new: dict[int, CaseMaterial] = {}  # inserted together at the end: one query, not one per material
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
     for key, upload in (files or {}).items():
         req_id = _requirement_key(key)
@@ -160,7 +161,7 @@ def _put_materials(
             continue
         if not fresh:
             _replace_material(case, requirement, user)
-        CaseMaterial.objects.create(
+        new[req_id] = CaseMaterial(
             case=case,
             requirement=requirement,
             round=case.submission_round,
@@ -189,7 +190,7 @@ def _put_materials(
         _source, offer = found
         if not fresh:
             _replace_material(case, requirement, user)
-        CaseMaterial.objects.create(
+        new[req_id] = CaseMaterial(
             case=case,
             requirement=requirement,
             round=case.submission_round,
@@ -199,6 +200,7 @@ def _put_materials(
             uploaded_by=user if getattr(user, "pk", None) else None,
             region_code=case.region_code,
         )
+    CaseMaterial.objects.bulk_create(new.values())
     if errors and collect is not None:
         collect.update({k: InvalidInput(v, field=k) for k, v in errors.items()})
     elif errors:
@@ -284,8 +286,10 @@ def free_materials(case: Case) -> list[CaseMaterial]:
 def _use_offers(case: Case, user) -> None:
     """Submitting a round: each offer of the round records the holder's consent (``source.use``, inside
     this transaction) and its data is kept for the reviewing department. Raises if no longer valid."""
-    for material in case.materials.filter(round=case.submission_round).exclude(
-        satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD
+    for material in (
+        case.materials.filter(round=case.submission_round)
+        .exclude(satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD)
+        .select_related("requirement")
     ):
         found = _find_offer(case, material.requirement, material.source_reference)
         if found is None:
