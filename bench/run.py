@@ -109,6 +109,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # bench/ would lead sys.path and bench/http.py would shadow the standard library's http
+    # bench/ would lead sys.path and bench/http.py would shadow the standard library's http: the
+    # repository root leads (modules imported as bench.<name>), bench/ comes last, after the stdlib
     sys.path[0] = str(ROOT)
+    sys.path.append(str(ROOT / "bench"))
     main()
