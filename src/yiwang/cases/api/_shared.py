@@ -10,6 +10,7 @@ import json
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -159,7 +160,7 @@ SUMMARY_COLUMNS = [
 ]  # fmt: skip
 
 
-def summary_rows(qs):
+def summary_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
     """A list of cases for ``CaseSummaryOut``, reading only its columns."""
     return qs.only(*SUMMARY_COLUMNS)
 

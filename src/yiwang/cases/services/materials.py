@@ -161,6 +161,8 @@ def _put_materials(
             continue
         if not fresh:
             _replace_material(case, requirement, user)
+        if req_id in new:  # the same material twice in one request: the later file wins
+            default_storage.delete(new[req_id].file.name)
         new[req_id] = CaseMaterial(
             case=case,
             requirement=requirement,
