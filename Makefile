@@ -38,9 +38,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+# make bench [BENCH_SCALE=small]: every benchmark on the production set-up, one table, bench/results/latest.json
+BENCH_SCALE ?= full
 bench: $(STAMP)
-	$(BIN)/python bench/licences.py
-	$(BIN)/python bench/search.py
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf $(VENV) var artifacts

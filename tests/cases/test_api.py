@@ -68,12 +68,17 @@ def test_submit_over_http_and_idempotent_retry(live_server, world):
     fields, files = application(world)
     first = api.post("/api/cases/", fields=fields, files=files, headers={"Idempotency-Key": "abc-123"})
     assert first.status == 201, first.body.decode()
-    case = first.json
-    assert case["status"] == "submitted" and case["number"].startswith(world.item.code)
-    assert case["item_name"] == "食品经营许可"
+    # a small answer: the number, the status and the link to the detail, which GET answers in full
+    answer = first.json
+    assert set(answer) == {"id", "number", "status", "url"}
+    assert answer["status"] == "submitted" and answer["number"].startswith(world.item.code)
+    assert answer["url"] == f"/api/cases/{answer['number']}/" and first.headers["Location"] == answer["url"]
+    case = api.get(answer["url"]).json
+    assert case["number"] == answer["number"] and case["item_name"] == "食品经营许可"
     assert {m["name"] for m in case["materials"]} == {"食品经营许可申请书", "营业场所证明"}
     retry = api.post("/api/cases/", fields=fields, files=files, headers={"Idempotency-Key": "abc-123"})
     assert retry.status == 200 and retry.json["number"] == case["number"]
+    assert retry.headers["Location"] == answer["url"]
     assert Case.objects.count() == 1
     mine = api.get("/api/cases/").json
     assert [c["number"] for c in mine["results"]] == [case["number"]]

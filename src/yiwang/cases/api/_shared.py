@@ -10,6 +10,7 @@ import json
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -119,6 +120,49 @@ class CaseSummaryOut(serializers.ModelSerializer):
             "decision",
             "updated_at",
         ]
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        """The declared fields, built directly: a list page serializes 20 cases, and DRF's per-field
+        machinery (source lookups, one field object per column) was a third of its time. The detail
+        adds its many fields the usual way."""
+        if type(self) is not CaseSummaryOut:
+            return super().to_representation(case)
+        dt, day = _DATETIME.to_representation, _DATE.to_representation
+        return {
+            "id": case.pk,
+            "number": case.number,
+            "item_code": case.item.code,
+            "item_name": case.version.name,
+            "department": case.department.name,
+            "applicant": case.applicant_name,
+            "channel": case.channel,
+            "status": case.status,
+            "status_display": str(case.get_status_display()),
+            "submitted_at": dt(case.submitted_at) if case.submitted_at else None,
+            "accepted_at": dt(case.accepted_at) if case.accepted_at else None,
+            "acceptance_due": day(case.acceptance_due) if case.acceptance_due else None,
+            "due_date": day(case.due_date) if case.due_date else None,
+            "due_provisional": case.due_provisional,
+            "warning_level": case.warning_level,
+            "decision": case.decision,
+            "updated_at": dt(case.updated_at) if case.updated_at else None,
+        }
+
+
+_DATETIME, _DATE = serializers.DateTimeField(), serializers.DateField()
+# the columns a summary reads (``summary_rows``): not the form, the version's definition or the
+# applicant's encrypted ID number, which a list page would otherwise load and decrypt for every row
+SUMMARY_COLUMNS = [
+    *(f for f in CaseSummaryOut.Meta.fields if f not in {"item_code", "item_name", "department", "applicant",
+                                                        "status_display"}),
+    "item__code", "version__name", "department__name", "applicant_person__name", "applicant_org__name",
+    "agent__name", "item_id", "version_id", "department_id", "applicant_person_id", "applicant_org_id", "agent_id",
+]  # fmt: skip
+
+
+def summary_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """A list of cases for ``CaseSummaryOut``, reading only its columns."""
+    return qs.only(*SUMMARY_COLUMNS)
 
 
 class CaseDetailOut(CaseSummaryOut):
@@ -240,6 +284,22 @@ class CaseDetailOut(CaseSummaryOut):
             "tracking_number": d.tracking_number,
             "delivered_at": d.delivered_at,
         }
+
+
+class SubmittedOut(serializers.Serializer):
+    """The answer to a submission: small, with the link to the detail (``Location`` too); building the
+    whole detail was half of a submission's time."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="办件编号")
+    status = serializers.CharField()
+    url = serializers.CharField(help_text="办件详情（GET）")
+
+
+def submitted(case: Case, code: int) -> Response:
+    url = reverse("cases-detail", kwargs={"number": case.number})
+    body = {"id": case.pk, "number": case.number, "status": case.status, "url": url}
+    return Response(body, status=code, headers={"Location": url})
 
 
 # ---------------------------------------------------------------------------------------------

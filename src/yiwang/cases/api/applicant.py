@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ from yiwang.core.errors import NotFound
 from yiwang.identity import selectors as identity_selectors
 
 from .. import selectors, services
-from ..models import Case, IdempotencyKey, PaymentOrder, Status
+from ..models import Case, IdempotencyKey, PaymentOrder
 from ._shared import (
     APPLICATION_DOC,
     IDEMPOTENCY,
@@ -34,12 +34,15 @@ from ._shared import (
     Pagination,
     PaymentOut,
     ReasonIn,
+    SubmittedOut,
     _detail,
     _form_data,
     _idempotency_key,
     _In,
     _uploads,
     case_to_act_on,
+    submitted,
+    summary_rows,
 )
 
 
@@ -52,8 +55,8 @@ class CaseListCreate(APIView):
 
     @extend_schema(tags=[TAG], summary="我的办件", responses=CaseSummaryOut(many=True))
     def get(self, request):
-        qs = selectors.cases_for_applicant(
-            request.user, status=request.query_params.get("status"), include_drafts=False
+        qs = summary_rows(
+            selectors.cases_for_applicant(request.user, status=request.query_params.get("status"), include_drafts=False)
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -65,17 +68,14 @@ class CaseListCreate(APIView):
         description=APPLICATION_DOC,
         parameters=[IDEMPOTENCY],
         request={"multipart/form-data": ApplicationIn, "application/json": ApplicationIn},
-        responses={201: CaseDetailOut, 200: CaseDetailOut},
+        responses={
+            201: OpenApiResponse(SubmittedOut, description="已提交：办件编号、状态和详情链接（亦在 Location 头中）"),
+            200: OpenApiResponse(SubmittedOut, description="同一 Idempotency-Key 的重试：首次提交的同一办件"),
+        },
     )
     def post(self, request):
         data = ApplicationIn.parse(request.data)
         key = _idempotency_key(request)
-        replay = (
-            bool(key)
-            and IdempotencyKey.objects.filter(user=request.user, key=key[:200])
-            .exclude(case__status=Status.DRAFT)
-            .exists()
-        )
         files, offers = _uploads(request)
         case = services.submit_case(
             request.user,
@@ -88,7 +88,7 @@ class CaseListCreate(APIView):
             delivery_address=data.get("delivery_address"),
             idempotency_key=key,
         )
-        return _detail(request, case, status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+        return submitted(case, status.HTTP_200_OK if services.is_replay(case) else status.HTTP_201_CREATED)
 
 
 class DraftListCreate(APIView):

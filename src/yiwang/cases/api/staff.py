@@ -27,6 +27,7 @@ from ._shared import (
     _detail,
     _In,
     case_to_act_on,
+    summary_rows,
 )
 
 
@@ -136,7 +137,7 @@ class AcceptanceQueue(APIView):
     @extend_schema(tags=[STAFF_TAG], summary="待受理办件", responses=CaseSummaryOut(many=True))
     def get(self, request):
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.acceptance_queue(request.user), request, view=self)
+        page = paginator.paginate_queryset(summary_rows(selectors.acceptance_queue(request.user)), request, view=self)
         return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
 
 

@@ -132,8 +132,10 @@ def _put_materials(
     written: list[str],
     *,
     collect: dict[str, YiwangError] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Attach this round's uploads and chosen offers (requirement id → file / offer reference).
+    ``fresh``: the case was created in this transaction, so it has no material to replace.
 
     An offer is only remembered here; ``_use_offers`` records the holder's consent when the round is
     submitted (after the case has its number). With ``collect`` a bad upload or offer
@@ -141,6 +143,7 @@ def _put_materials(
     answer lists every problem and the good files need not be chosen again."""
     reqs = _requirements(case.version)
     errors: dict[str, str] = {}
+    new: dict[int, CaseMaterial] = {}  # inserted together at the end: one query, not one per material
     uploaded = {_requirement_key(k) for k, v in (files or {}).items() if v is not None}
     for key, upload in (files or {}).items():
         req_id = _requirement_key(key)
@@ -156,8 +159,11 @@ def _put_materials(
                 raise
             collect[exc.field or f"material_{req_id}"] = exc
             continue
-        _replace_material(case, requirement, user)
-        CaseMaterial.objects.create(
+        if not fresh:
+            _replace_material(case, requirement, user)
+        if req_id in new:  # the same material twice in one request: the later file wins
+            default_storage.delete(new[req_id].file.name)
+        new[req_id] = CaseMaterial(
             case=case,
             requirement=requirement,
             round=case.submission_round,
@@ -184,8 +190,9 @@ def _put_materials(
             }
             continue
         _source, offer = found
-        _replace_material(case, requirement, user)
-        CaseMaterial.objects.create(
+        if not fresh:
+            _replace_material(case, requirement, user)
+        new[req_id] = CaseMaterial(
             case=case,
             requirement=requirement,
             round=case.submission_round,
@@ -195,6 +202,7 @@ def _put_materials(
             uploaded_by=user if getattr(user, "pk", None) else None,
             region_code=case.region_code,
         )
+    CaseMaterial.objects.bulk_create(new.values())
     if errors and collect is not None:
         collect.update({k: InvalidInput(v, field=k) for k, v in errors.items()})
     elif errors:
@@ -280,8 +288,10 @@ def free_materials(case: Case) -> list[CaseMaterial]:
 def _use_offers(case: Case, user) -> None:
     """Submitting a round: each offer of the round records the holder's consent (``source.use``, inside
     this transaction) and its data is kept for the reviewing department. Raises if no longer valid."""
-    for material in case.materials.filter(round=case.submission_round).exclude(
-        satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD
+    for material in (
+        case.materials.filter(round=case.submission_round)
+        .exclude(satisfied_by=CaseMaterial.SatisfiedBy.UPLOAD)
+        .select_related("requirement")
     ):
         found = _find_offer(case, material.requirement, material.source_reference)
         if found is None:
@@ -303,9 +313,10 @@ def _check_complete(case: Case) -> None:
         raise InvalidInput(_("必要的申请材料不齐全。"), errors=missing)
 
 
-def missing_materials(case: Case) -> dict[str, str]:
-    """{material field: message} for each required material the applicant must supply but has not."""
-    have = current_materials(case)
+def missing_materials(case: Case, have: Mapping[int, CaseMaterial] | None = None) -> dict[str, str]:
+    """{material field: message} for each required material the applicant must supply but has not
+    (``have``: ``current_materials(case)`` when the caller has it already)."""
+    have = current_materials(case) if have is None else have
     missing = {}
     for requirement in case.version.materials.all():
         if not requirement.required or requirement.source == MaterialRequirement.Source.DEPARTMENT:

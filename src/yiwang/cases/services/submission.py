@@ -32,7 +32,6 @@ from ..models import Case, CaseNumberSequence, Channel, DeliveryMethod, Idempote
 from ._base import APPLICANT, Role, _lock, _record, _state_error, _writing
 from .intake import _accept
 from .materials import (
-    _check_complete,
     _put_materials,
     _replace_material,
     _use_offers,
@@ -239,9 +238,9 @@ def delete_draft(user, case: Case | int) -> None:
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
 
-def _submit(case: Case, user, role: str, before: str, now) -> None:
-    """Shared end of every submission: completeness, number, acceptance clock, event."""
-    _check_complete(case)
+def _submit(case: Case, user, role: str, before: str, now, have: Mapping[int, Any]) -> None:
+    """Shared end of every submission: number, acceptance clock, event. ``have``: the complete
+    materials (``current_materials``), which the caller checked (``_check_materials``)."""
     today = timezone.localdate(now)
     person = case.applicant_person or case.agent
     case.applicant_id_last4 = case.applicant_org.uscc[-4:] if case.applicant_org_id else person.id_last4
@@ -261,7 +260,7 @@ def _submit(case: Case, user, role: str, before: str, now) -> None:
         before=before,
         channel=case.channel,
         acceptance_due=due.date.isoformat(),
-        materials={m.requirement_id: m.sm3 or m.source_reference for m in current_materials(case).values()},
+        materials={m.requirement_id: m.sm3 or m.source_reference for m in have.values()},
     )
 
 
@@ -285,7 +284,15 @@ def _same_request(earlier: IdempotencyKey, fingerprint: str) -> Case:
             % {"n": earlier.case.number or earlier.case.pk},
             field="idempotency_key",
         )
-    return earlier.case
+    case = earlier.case
+    case._replayed = True
+    return case
+
+
+def is_replay(case: Case) -> bool:
+    """Whether ``submit_case`` / ``start_window_case`` answered with the case of an earlier request
+    with the same idempotency key (HTTP 200) rather than creating it (201)."""
+    return getattr(case, "_replayed", False)
 
 
 def _earlier(user, key: str) -> IdempotencyKey | None:
@@ -360,12 +367,16 @@ def _check_fields(case: Case, form: Mapping, delivery: tuple) -> dict[str, Yiwan
     return problems
 
 
-def _check_materials(case: Case, user, files, offers, written: list[str]) -> dict[str, YiwangError]:
-    """Store the good uploads and offers of ``case`` (saved); return the bad and the missing ones."""
+def _check_materials(
+    case: Case, user, files, offers, written: list[str], *, fresh: bool
+) -> tuple[dict[str, YiwangError], dict[int, Any]]:
+    """Store the good uploads and offers of ``case`` (saved; ``fresh``: created in this transaction);
+    return the bad and the missing ones, and the materials in force (``current_materials``)."""
     uploads: dict[str, YiwangError] = {}
-    _put_materials(case, user, files, offers, written, collect=uploads)
-    missing = {k: InvalidInput(v, field=k) for k, v in missing_materials(case).items()}
-    return {**missing, **uploads}
+    _put_materials(case, user, files, offers, written, collect=uploads, fresh=fresh)
+    have = current_materials(case)
+    missing = {k: InvalidInput(v, field=k) for k, v in missing_materials(case, have).items()}
+    return {**missing, **uploads}, have
 
 
 def _kept(case: Case) -> bool:
@@ -437,7 +448,8 @@ def submit_case(
             problems = _check_fields(target, merged, (delivery_method, delivery_address))
             target.save()
             remember(target)
-            problems.update(_check_materials(target, user, files, offers, written))
+            bad, have = _check_materials(target, user, files, offers, written, fresh=existing is None)
+            problems.update(bad)
             if problems:
                 error = _one_answer(problems)
                 if existing is None and not _kept(target):
@@ -445,7 +457,7 @@ def submit_case(
                 _record(target, "draft_saved", actor=user, role=APPLICANT, before=Status.DRAFT if existing else "")
                 kept = target
             else:
-                _submit(target, user, APPLICANT, Status.DRAFT, now)
+                _submit(target, user, APPLICANT, Status.DRAFT, now, have)
                 return target
         # committed: the draft keeps the good uploads; the applicant hears every problem at once
         error.extra["draft"] = kept.pk
@@ -536,10 +548,11 @@ def start_window_case(
             problems = _check_fields(case, dict(form_data or {}), (delivery_method, delivery_address))
             case.save()
             remember(case)
-            problems.update(_check_materials(case, clerk, files, offers, written))
+            bad, have = _check_materials(case, clerk, files, offers, written, fresh=True)
+            problems.update(bad)
             if problems:
                 raise _one_answer(problems)  # at the window nothing is kept: the clerk has the papers
-            _submit(case, clerk, Role.WINDOW_CLERK, "", now)
+            _submit(case, clerk, Role.WINDOW_CLERK, "", now, have)
             if accept:
                 _accept(case, clerk, Role.WINDOW_CLERK, written, deemed=False)
             return case
