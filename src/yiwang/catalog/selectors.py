@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connection
 from django.db.models import Case, Choices, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 
@@ -257,6 +259,11 @@ def _scope(f: SearchFilters, prefix: str = "") -> Q:
         "item__department__credit_code": f.department,
     }
     condition &= Q(**{f"{prefix}{name}": value for name, value in exact.items() if value})
+    return condition & _audience(f, prefix)
+
+
+def _audience(f: SearchFilters, prefix: str = "") -> Q:
+    condition = Q()
     if f.service_object:
         condition &= Q(**{f"{prefix}service_object__in": [f.service_object, ServiceObject.BOTH]})
     if f.zero_visit is True:
@@ -266,9 +273,25 @@ def _scope(f: SearchFilters, prefix: str = "") -> Q:
     return condition
 
 
+def _term_scope(f: SearchFilters) -> Q:
+    """``_scope`` on the index's own copies of the version's fields (no join): only published versions
+    are indexed, so "in force" is the two dates."""
+    today = timezone.localdate()
+    condition = Q(effective_from__lte=today) & (Q(valid_until__isnull=True) | Q(valid_until__gt=today))
+    exact = {"theme": f.theme, "item_type": f.item_type, "handling": f.handling, "online_depth": f.online_depth}
+    condition &= Q(**{name: value for name, value in exact.items() if value})
+    if f.department:
+        condition &= Q(department_id__in=Department.objects.filter(credit_code=f.department).values("pk"))
+    if f.region:
+        condition &= Q(region_code__in=_region_codes(f.region))
+    return condition & _audience(f)
+
+
 class SearchResults:
-    """The matching current versions, best first, read page by page: ``count()`` is one query, a slice
-    two (the ranked ids of that page, then those versions with their item, department and region).
+    """The matching current versions, best first, read page by page. The score of a version is summed in
+    SQL over the index alone; ``count()`` reads how many versions have each score (one query, a handful
+    of rows), which also tells the lowest score on any page; a slice then joins the versions and items
+    only for the matches scoring at least that much (one query), and reads those versions (one more).
     Django's ``Paginator`` and DRF's pagination take it like a queryset."""
 
     ordered = True
@@ -277,6 +300,7 @@ class SearchResults:
         self.filters = filters
         self.plan = plan
         self._count: int | None = None
+        self._scores: list[tuple[int, int]] | None = None  # (score, versions), best first
         self._suggestion: str | None | bool = False
 
     @property
@@ -295,11 +319,11 @@ class SearchResults:
         return qs.order_by("name", "item__code")
 
     def _ranked(self) -> QuerySet:
+        """(version_id, score) of every match, grouped over the covering index (term, version, weight,
+        dates)."""
         groups = self.plan.groups
-        words = [w for group in groups for w in group]
-        terms = SearchTerm.objects.filter(term__in=words).filter(_scope(self.filters, "version__"))
-        if self.filters.region:
-            terms = terms.filter(region_code__in=_region_codes(self.filters.region))
+        words = list(dict.fromkeys(w for group in groups for w in group))
+        terms = SearchTerm.objects.filter(term__in=words).filter(_term_scope(self.filters))
         ranked = terms.values("version_id").annotate(score=Sum("weight"))
         if len(groups) > 1:  # every group must match (a word may serve two groups: 开公司 also means 营业执照)
             has = {
@@ -309,7 +333,41 @@ class SearchResults:
                 for i, group in enumerate(groups)
             }
             ranked = ranked.annotate(**has).filter(**{name: 1 for name in has})
-        return ranked
+        return ranked.order_by()
+
+    def _score_counts(self) -> list[tuple[int, int]]:
+        """How many matches have each score, best first: the count, and where each page's scores lie."""
+        if self._scores is None:
+            sql, params = self._ranked().query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT m.score, COUNT(*) FROM ({sql}) m GROUP BY m.score ORDER BY m.score DESC", params
+                )
+                self._scores = [(int(score), int(n)) for score, n in cursor.fetchall()]
+        return self._scores
+
+    def _page(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """(version_id, score) of matches ``start`` to ``stop`` in rank order: only matches scoring at
+        least the score at ``stop`` are joined to their version and item for the tie-breaks."""
+        seen, floor = 0, None
+        for score, n in self._score_counts():
+            seen += n
+            floor = score
+            if seen >= stop:
+                break
+        if floor is None or start >= seen:
+            return []
+        sql, params = self._ranked().filter(score__gte=floor).query.sql_with_params()
+        version, item = ItemVersion._meta.db_table, ServiceItem._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT m.version_id, m.score FROM ({sql}) m"
+                f" INNER JOIN {version} v ON v.id = m.version_id INNER JOIN {item} i ON i.id = v.item_id"
+                " ORDER BY m.score DESC, i.popularity DESC, v.name ASC, i.code ASC"
+                " LIMIT %s OFFSET %s",
+                [*params, stop - start, start],
+            )
+            return cursor.fetchall()
 
     @property
     def searching(self) -> bool:
@@ -322,7 +380,7 @@ class SearchResults:
             elif not self.plan.groups:
                 self._count = 0
             else:
-                self._count = self._ranked().count()
+                self._count = sum(n for _score, n in self._score_counts())
         return self._count
 
     def __len__(self) -> int:
@@ -335,13 +393,13 @@ class SearchResults:
             return list(self._browse()[key])
         if not self.plan.groups:
             return []
-        order = ("-score", "-version__item__popularity", "version__name", "version__item__code")
-        ranked = list(self._ranked().order_by(*order)[key])
-        versions = current_versions().in_bulk([row["version_id"] for row in ranked])
+        start, stop, _step = key.indices(self.count())
+        ranked = self._page(start, stop) if stop > start else []
+        versions = current_versions().in_bulk([version_id for version_id, _score in ranked])
         page = []
-        for row in ranked:
-            version = versions[row["version_id"]]
-            version.score = row["score"]
+        for version_id, score in ranked:
+            version = versions[version_id]
+            version.score = score
             page.append(version)
         return page
 

@@ -3,25 +3,26 @@
 ``publish`` indexes the new version (and drops the one it takes over from today); ``retire`` drops
 the versions it retires. Rows are written in bulk: one query for the terms of a version, one for its
 new vocabulary. ``rebuild_index`` (``yiwang reindex-catalog``) builds everything again from the
-versions in force or scheduled, set-based in batches.
+versions in force or scheduled, set-based: the versions read as plain rows, the terms of texts that
+items share computed once, the rows written by COPY (PostgreSQL) or multi-row INSERTs (SQLite).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput
 
-from ..models import ItemVersion, SearchTerm, SearchWord, ServiceItem, Synonym
+from ..models import ItemVersion, SearchTerm, SearchWord, ServiceItem, Synonym, Theme
 from ..text import MAX_TERM, clean, pinyin, weighted_terms
 from .access import ROLE, check_actor
 
@@ -29,28 +30,87 @@ SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "synonyms.
 BATCH = 2000
 
 
+SOURCE_FIELDS = (
+    "pk", "item_id", "item__region_id", "item__department_id", "item__department__name",
+    "item__department__short_name", "name", "keywords", "result_name", "conditions", "theme", "item_type",
+    "handling", "online_depth", "service_object", "max_visits", "effective_from", "valid_until",
+)  # fmt: skip
+# the columns of a SearchTerm row, in the order ``_term_rows`` yields them
+COLUMNS = (
+    "term", "weight", "version_id", "item_id", "region_code", "department_id", "theme", "item_type",
+    "handling", "online_depth", "service_object", "max_visits", "effective_from", "valid_until",
+)  # fmt: skip
+
+
+def _theme_labels() -> dict[str, str]:
+    with translation.override("zh-hans"):  # indexed in Chinese whatever the request's language
+        return {value: str(label) for value, label in Theme.choices}
+
+
 def version_texts(version: ItemVersion) -> dict[str, list[str]]:
     """The texts of a version by field weight (labels in Chinese whatever the request's language)."""
     department = version.item.department
-    with translation.override("zh-hans"):
-        context = [department.name, department.short_name, version.get_theme_display()]
+    return _texts(
+        version.name, version.keywords, version.result_name, version.conditions,
+        department.name, department.short_name, _theme_labels().get(version.theme, version.theme),
+    )  # fmt: skip
+
+
+def _texts(name, keywords, result_name, conditions, department, short_name, theme) -> dict[str, list[str]]:
     return {
-        "name": [version.name],
-        "keywords": [version.keywords, version.result_name],
-        "context": [text for text in context if text],
-        "conditions": [version.conditions],
+        "name": [name],
+        "keywords": [keywords, result_name],
+        "context": [t for t in (department, short_name, theme) if t],
+        "conditions": [conditions],
     }
 
 
-def _term_rows(versions: Iterable[ItemVersion]) -> tuple[list[SearchTerm], set[str]]:
-    rows: list[SearchTerm] = []
-    words: set[str] = set()
-    for version in versions:
-        terms = weighted_terms(version_texts(version))
-        region = version.item.region_id
-        rows.extend(SearchTerm(term=t, version_id=version.pk, weight=w, region_code=region) for t, w in terms.items())
-        words.update(terms)
-    return rows, words
+def _term_rows(rows: Iterable[tuple], words: set[str]) -> Iterator[tuple]:
+    """SearchTerm rows (``COLUMNS``) for versions read as ``SOURCE_FIELDS``; adds their words to ``words``.
+    Items of one standard item share their texts: the terms of a text set are computed once."""
+    labels = _theme_labels()
+    cache: dict[tuple, dict[str, int]] = {}
+    for (pk, item, region, department, dname, dshort, name, keywords, result, conditions, theme, item_type,
+         handling, depth, audience, visits, start, until) in rows:  # fmt: skip
+        key = (name, keywords, result, conditions, dname, dshort, theme)
+        terms = cache.get(key)
+        if terms is None:
+            if len(cache) > 20_000:
+                cache.clear()
+            terms = cache[key] = weighted_terms(
+                _texts(name, keywords, result, conditions, dname, dshort, labels.get(theme, theme))
+            )
+            words.update(terms)
+        for term, weight in terms.items():
+            yield (term, weight, pk, item, region, department, theme, item_type, handling, depth, audience,
+                   visits, start, until)  # fmt: skip
+
+
+def _insert_terms(rows: Iterable[tuple]) -> int:
+    """Write term rows in bulk: COPY on PostgreSQL, batched multi-row INSERTs elsewhere (no model objects:
+    at province scale the index has millions of rows)."""
+    table = SearchTerm._meta.db_table
+    columns = ", ".join(COLUMNS)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH * 10:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
 
 
 def _add_words(words: Iterable[str]) -> None:
@@ -71,15 +131,32 @@ def _prune_words(words: Iterable[str]) -> None:
         SearchWord.objects.filter(word__in=chunk).exclude(word__in=used).delete()
 
 
+def index_versions(versions: Any) -> dict[str, int]:
+    """Write the terms of the versions of a queryset (none of them indexed yet), set-based: one read,
+    bulk writes, the vocabulary once. Returns how many versions, terms and words."""
+    words: set[str] = set()
+    done = [0]
+
+    def counted() -> Iterator[tuple]:
+        for row in versions.order_by("pk").values_list(*SOURCE_FIELDS).iterator(chunk_size=BATCH * 5):
+            done[0] += 1
+            yield row
+
+    terms = _insert_terms(_term_rows(counted(), words))
+    _add_words(words)
+    return {"versions": done[0], "terms": terms, "words": len(words)}
+
+
 def index_version(version: ItemVersion) -> int:
     """(Re)write the terms of one published version; returns the number of terms. Called by ``publish``
-    inside its transaction, so that a version is never in force without being searchable."""
-    version = ItemVersion.objects.select_related("item__department").get(pk=version.pk)
-    SearchTerm.objects.filter(version=version).delete()
-    rows, words = _term_rows([version])
-    SearchTerm.objects.bulk_create(rows, batch_size=BATCH)
-    _add_words(words)
-    return len(rows)
+    inside its transaction, so that a version is never in force without being searchable. The item's
+    other indexed versions get their ``valid_until`` copied again (the one taken over has just had it set)."""
+    SearchTerm.objects.filter(version_id=version.pk).delete()
+    indexed = index_versions(ItemVersion.objects.filter(pk=version.pk))
+    SearchTerm.objects.filter(item_id=version.item_id).exclude(version_id=version.pk).update(
+        valid_until=Subquery(ItemVersion.objects.filter(pk=OuterRef("version_id")).values("valid_until")[:1])
+    )
+    return indexed["terms"]
 
 
 def unindex_version(versions: Iterable[ItemVersion | int]) -> None:
@@ -104,35 +181,20 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> dict[str, in
     upgrade of the word lists). One transaction: searches see the old index until it commits."""
     SearchTerm.objects.all().delete()
     SearchWord.objects.all().delete()
-    versions = indexable_versions().select_related("item__department").only(
-        "pk", "name", "keywords", "result_name", "conditions", "theme", "item_type",
-        "item__region_id", "item__department__name", "item__department__short_name",
-    )  # fmt: skip
-    done = terms = 0
-    words: set[str] = set()
-    batch: list[ItemVersion] = []
-    for version in versions.order_by("pk").iterator(chunk_size=BATCH):
-        batch.append(version)
-        if len(batch) == BATCH:
-            terms += _write(batch, words)
-            done += len(batch)
-            batch = []
-            if progress:
-                progress(done)
-    if batch:
-        terms += _write(batch, words)
-        done += len(batch)
-    _add_words(words)
-    if progress:
-        progress(done)
-    return {"versions": done, "terms": terms, "words": len(words)}
-
-
-def _write(batch: list[ItemVersion], words: set[str]) -> int:
-    rows, batch_words = _term_rows(batch)
-    SearchTerm.objects.bulk_create(rows, batch_size=BATCH * 5)
-    words |= batch_words
-    return len(rows)
+    versions = indexable_versions()
+    if progress is None:
+        return index_versions(versions)
+    # in slices of versions, so that the operator sees it move
+    total = {"versions": 0, "terms": 0, "words": 0}
+    ids = list(versions.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH * 10):
+        chunk = ids[start : start + BATCH * 10]
+        part = index_versions(versions.filter(pk__gte=chunk[0], pk__lte=chunk[-1]))
+        total["versions"] += part["versions"]
+        total["terms"] += part["terms"]
+        progress(total["versions"])
+    total["words"] = SearchWord.objects.count()
+    return total
 
 
 def record_view(item: ServiceItem) -> None:
