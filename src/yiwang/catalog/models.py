@@ -400,6 +400,9 @@ class SearchTerm(models.Model):
     handling = models.CharField(_("办件类型"), max_length=1)
     online_depth = models.PositiveSmallIntegerField(_("网上办理深度"))
     max_visits = models.PositiveSmallIntegerField(_("到现场次数"))
+    # the item's guide views (``ServiceItem.popularity``), counted here too by ``record_view``: equally
+    # relevant matches are ranked by it without reading the items
+    popularity = models.PositiveIntegerField(_("浏览次数"), default=0)
 
     class Meta:
         verbose_name = _("搜索词条")
@@ -407,7 +410,8 @@ class SearchTerm(models.Model):
         indexes = [
             # covering: a search without filters reads only this index (term, then the score and "in force")
             models.Index(
-                fields=["term", "version", "weight", "effective_from", "valid_until"], name="searchterm_lookup"
+                fields=["term", "version", "weight", "popularity", "effective_from", "valid_until"],
+                name="searchterm_lookup",
             ),
         ]
 

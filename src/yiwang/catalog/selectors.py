@@ -44,6 +44,7 @@ MAX_PAGE_SIZE = 100
 MAX_WORDS_PER_QUERY_WORD = 100  # a short pinyin prefix can spell many words: the most common few suffice
 MAX_SUGGESTION_CANDIDATES = 500
 MAX_QUERY = 100  # characters, as the search box sends
+FIRST_PAGE = 20  # matches read with the count (the portal's and the API's page size)
 
 # Filter values as they appear in URLs: 个人 / 法人 (or the codes person / organisation).
 SERVICE_OBJECT_FILTERS = {
@@ -289,10 +290,10 @@ def _term_scope(f: SearchFilters) -> Q:
 
 class SearchResults:
     """The matching current versions, best first, read page by page. The score of a version is summed in
-    SQL over the index alone; ``count()`` reads how many versions have each score (one query, a handful
-    of rows), which also tells the lowest score on any page; a slice then joins the versions and items
-    only for the matches scoring at least that much (one query), and reads those versions (one more).
-    Django's ``Paginator`` and DRF's pagination take it like a queryset."""
+    SQL over the index alone (its covering index holds the weight, the popularity and the dates);
+    ``count()`` is one query that also returns the first page; another page is one query more; then
+    the page's versions are read by key (one query). Django's ``Paginator`` and DRF's pagination take
+    it like a queryset."""
 
     ordered = True
 
@@ -300,7 +301,7 @@ class SearchResults:
         self.filters = filters
         self.plan = plan
         self._count: int | None = None
-        self._scores: list[tuple[int, int]] | None = None  # (score, versions), best first
+        self._first: list[tuple[int, int]] | None = None  # (version_id, score) of the first page
         self._suggestion: str | None | bool = False
 
     @property
@@ -324,7 +325,7 @@ class SearchResults:
         groups = self.plan.groups
         words = list(dict.fromkeys(w for group in groups for w in group))
         terms = SearchTerm.objects.filter(term__in=words).filter(_term_scope(self.filters))
-        ranked = terms.values("version_id").annotate(score=Sum("weight"))
+        ranked = terms.values("version_id").annotate(score=Sum("weight"), pop=Max("popularity"))
         if len(groups) > 1:  # every group must match (a word may serve two groups: 开公司 also means 营业执照)
             has = {
                 f"has_{i}": Max(
@@ -335,39 +336,26 @@ class SearchResults:
             ranked = ranked.annotate(**has).filter(**{name: 1 for name in has})
         return ranked.order_by()
 
-    def _score_counts(self) -> list[tuple[int, int]]:
-        """How many matches have each score, best first: the count, and where each page's scores lie."""
-        if self._scores is None:
-            sql, params = self._ranked().query.sql_with_params()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT m.score, COUNT(*) FROM ({sql}) m GROUP BY m.score ORDER BY m.score DESC", params
-                )
-                self._scores = [(int(score), int(n)) for score, n in cursor.fetchall()]
-        return self._scores
-
-    def _page(self, start: int, stop: int) -> list[tuple[int, int]]:
-        """(version_id, score) of matches ``start`` to ``stop`` in rank order: only matches scoring at
-        least the score at ``stop`` are joined to their version and item for the tie-breaks."""
-        seen, floor = 0, None
-        for score, n in self._score_counts():
-            seen += n
-            floor = score
-            if seen >= stop:
-                break
-        if floor is None or start >= seen:
-            return []
-        sql, params = self._ranked().filter(score__gte=floor).query.sql_with_params()
+    def _query(self, start: int, stop: int) -> tuple[list[tuple[int, int]], int | None]:
+        """(version_id, score) of matches ``start`` to ``stop`` in rank order, and the number of matches
+        (None when that page is empty), in one statement: the matches are grouped once (``m``); the
+        match at ``stop`` (``cut``, a top-N sort of the grouped rows) bounds the page, so that only the
+        matches ranking at least as high are joined to their version and item for the last tie-breaks."""
+        sql, params = self._ranked().query.sql_with_params()
         version, item = ItemVersion._meta.db_table, ServiceItem._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT m.version_id, m.score FROM ({sql}) m"
+                f"WITH m AS ({sql}),"
+                " cut AS (SELECT score, pop FROM m ORDER BY score DESC, pop DESC LIMIT 1 OFFSET %s)"
+                " SELECT m.version_id, m.score, (SELECT COUNT(*) FROM m) FROM m"
                 f" INNER JOIN {version} v ON v.id = m.version_id INNER JOIN {item} i ON i.id = v.item_id"
-                " ORDER BY m.score DESC, i.popularity DESC, v.name ASC, i.code ASC"
-                " LIMIT %s OFFSET %s",
-                [*params, stop - start, start],
+                " LEFT JOIN cut c ON 1 = 1"
+                " WHERE c.score IS NULL OR m.score > c.score OR (m.score = c.score AND m.pop >= c.pop)"
+                " ORDER BY m.score DESC, m.pop DESC, v.name ASC, i.code ASC LIMIT %s OFFSET %s",
+                [*params, stop - 1, stop - start, start],
             )
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        return [(pk, score) for pk, score, _n in rows], (rows[0][2] if rows else None)
 
     @property
     def searching(self) -> bool:
@@ -379,8 +367,9 @@ class SearchResults:
                 self._count = self._browse().count()
             elif not self.plan.groups:
                 self._count = 0
-            else:
-                self._count = sum(n for _score, n in self._score_counts())
+            else:  # the count comes with the first page, which the portal and the API read next
+                self._first, total = self._query(0, FIRST_PAGE)
+                self._count = total or 0
         return self._count
 
     def __len__(self) -> int:
@@ -394,8 +383,16 @@ class SearchResults:
         if not self.plan.groups:
             return []
         start, stop, _step = key.indices(self.count())
-        ranked = self._page(start, stop) if stop > start else []
-        versions = current_versions().in_bulk([version_id for version_id, _score in ranked])
+        if start >= stop:
+            ranked = []
+        elif self._first is not None and stop <= FIRST_PAGE:
+            ranked = self._first[start:stop]
+        else:
+            ranked = self._query(start, stop)[0]
+        # the index said they are in force: read them by key alone
+        versions = ItemVersion.objects.select_related("item", "item__department", "item__region").in_bulk(
+            [version_id for version_id, _score in ranked]
+        )
         page = []
         for version_id, score in ranked:
             version = versions[version_id]

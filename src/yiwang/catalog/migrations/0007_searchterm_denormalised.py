@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 ("handling", models.CharField(max_length=1, verbose_name="办件类型")),
                 ("online_depth", models.PositiveSmallIntegerField(verbose_name="网上办理深度")),
                 ("max_visits", models.PositiveSmallIntegerField(verbose_name="到现场次数")),
+                ("popularity", models.PositiveIntegerField(default=0, verbose_name="浏览次数")),
                 (
                     "version",
                     models.ForeignKey(
@@ -63,7 +64,7 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "搜索词条",
                 "indexes": [
                     models.Index(
-                        fields=["term", "version", "weight", "effective_from", "valid_until"],
+                        fields=["term", "version", "weight", "popularity", "effective_from", "valid_until"],
                         name="searchterm_lookup",
                     )
                 ],
