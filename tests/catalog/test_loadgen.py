@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from catalog.factories import published_version
 from yiwang.catalog import selectors, services
 from yiwang.catalog.loadgen import generate_items
-from yiwang.catalog.models import SearchTerm, ServiceItem
+from yiwang.catalog.models import SearchTerm, SearchWord, ServiceItem
 from yiwang.identity.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +77,23 @@ def test_index_rows_carry_what_the_filters_read():
     services.update_draft(later, keywords="饭店 餐馆")
     services.publish(later, effective_from=timezone.localdate() + dt.timedelta(days=5))
     assert set(rows.values_list("valid_until", flat=True)) == {timezone.localdate() + dt.timedelta(days=5)}
+
+
+def test_each_word_knows_how_many_versions_it_finds():
+    generate_items(80, seed=5)
+    version = published_version(name="奶茶店备案", keywords="奶茶店 饮品")
+    services.retire(selectors.search_items(q="营业执照").first())
+
+    def counted():
+        actual = dict(SearchTerm.objects.values_list("term").annotate(n=Count("version_id", distinct=True)))
+        return actual, dict(SearchWord.objects.values_list("word", "versions"))
+
+    actual, stored = counted()
+    assert stored == actual and stored["奶茶店"] >= 1
+    services.retire(version)
+    actual, stored = counted()
+    assert stored == actual and "饮品" not in stored
+    # a search over two words starts from the rarer one and finds the same as each word alone
+    both = {v.pk for v in selectors.search_items(q="登记 营业执照")}
+    alone = [{v.pk for v in selectors.search_items(q=q)} for q in ("登记", "营业执照")]
+    assert both == alone[0] & alone[1] and both

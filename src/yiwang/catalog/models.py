@@ -426,6 +426,8 @@ class SearchWord(models.Model):
     word = models.CharField(_("词"), max_length=50, unique=True)
     pinyin = models.CharField(_("拼音"), max_length=200)
     initials = models.CharField(_("拼音首字母"), max_length=50)
+    # how many indexed versions have the word: a search over several words starts from the rarest
+    versions = models.PositiveIntegerField(_("事项版本数"), default=0)
 
     class Meta:
         verbose_name = _("搜索词汇")

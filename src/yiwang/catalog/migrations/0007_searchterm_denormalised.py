@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="searchword",
+            name="versions",
+            field=models.PositiveIntegerField(default=0, verbose_name="事项版本数"),
+        ),
         migrations.DeleteModel(name="SearchTerm"),
         migrations.CreateModel(
             name="SearchTerm",

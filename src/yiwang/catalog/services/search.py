@@ -10,12 +10,13 @@ items share computed once, the rows written by COPY (PostgreSQL) or multi-row IN
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -68,8 +69,9 @@ def _texts(name, keywords, result_name, conditions, department, short_name, them
     }
 
 
-def _term_rows(rows: Iterable[tuple], words: set[str]) -> Iterator[tuple]:
-    """SearchTerm rows (``COLUMNS``) for versions read as ``SOURCE_FIELDS``; adds their words to ``words``.
+def _term_rows(rows: Iterable[tuple], words: Counter[str]) -> Iterator[tuple]:
+    """SearchTerm rows (``COLUMNS``) for versions read as ``SOURCE_FIELDS``; counts the versions of each
+    word in ``words``.
     Items of one standard item share their texts: the terms of a text set are computed once."""
     labels = _theme_labels()
     cache: dict[tuple, dict[str, int]] = {}
@@ -83,7 +85,7 @@ def _term_rows(rows: Iterable[tuple], words: set[str]) -> Iterator[tuple]:
             terms = cache[key] = weighted_terms(
                 _texts(name, keywords, result, conditions, dname, dshort, labels.get(theme, theme))
             )
-            words.update(terms)
+        words.update(terms.keys())
         for term, weight in terms.items():
             yield (term, weight, pk, item, region, department, theme, item_type, handling, depth, audience,
                    visits, start, until, popularity)  # fmt: skip
@@ -116,13 +118,24 @@ def _insert_terms(rows: Iterable[tuple]) -> int:
     return count
 
 
-def _add_words(words: Iterable[str]) -> None:
-    """New vocabulary (words already known are left alone)."""
+def _add_words(words: Counter[str]) -> None:
+    """New vocabulary (words already known are left alone), and each word's count of versions."""
     rows = []
     for word in words:
         full, initials = pinyin(word)
         rows.append(SearchWord(word=word[:MAX_TERM], pinyin=full, initials=initials))
     SearchWord.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    _count_words(words)
+
+
+def _count_words(changes: Counter[str]) -> None:
+    """Add (or, negative, take) versions to each word's count: one statement, executed per word."""
+    if changes:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {SearchWord._meta.db_table} SET versions = versions + %s WHERE word = %s",
+                [(n, word[:MAX_TERM]) for word, n in changes.items()],
+            )
 
 
 def _prune_words(words: Iterable[str]) -> None:
@@ -139,7 +152,7 @@ def index_versions(versions: Any, *, bulk: bool | None = None) -> dict[str, int]
     bulk writes, the vocabulary once. Returns how many versions, terms and words. For many versions
     (``bulk``, default: more than ``BULK``) the lookup index is dropped and built again after the rows:
     one sort instead of millions of scattered index inserts (within the caller's transaction)."""
-    words: set[str] = set()
+    words: Counter[str] = Counter()
     done = [0]
 
     def counted() -> Iterator[tuple]:
@@ -167,6 +180,8 @@ def _lookup_index(*, drop: bool) -> None:
         if drop:
             cursor.execute(f"DROP INDEX IF EXISTS {LOOKUP_INDEX}")
         else:
+            if connection.vendor == "postgresql":  # sort in memory, not on disk (this transaction only)
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(f"CREATE INDEX {LOOKUP_INDEX} ON {SearchTerm._meta.db_table} ({columns})")
 
 
@@ -174,7 +189,7 @@ def index_version(version: ItemVersion) -> int:
     """(Re)write the terms of one published version; returns the number of terms. Called by ``publish``
     inside its transaction, so that a version is never in force without being searchable. The item's
     other indexed versions get their ``valid_until`` copied again (the one taken over has just had it set)."""
-    SearchTerm.objects.filter(version_id=version.pk).delete()
+    unindex_version([version.pk])
     indexed = index_versions(ItemVersion.objects.filter(pk=version.pk))
     SearchTerm.objects.filter(item_id=version.item_id).exclude(version_id=version.pk).update(
         valid_until=Subquery(ItemVersion.objects.filter(pk=OuterRef("version_id")).values("valid_until")[:1])
@@ -185,8 +200,10 @@ def index_version(version: ItemVersion) -> int:
 def unindex_version(versions: Iterable[ItemVersion | int]) -> None:
     """Drop the terms of versions that left the catalog (retired, or taken over by a newer one)."""
     ids = [v if isinstance(v, int) else v.pk for v in versions]
-    terms = set(SearchTerm.objects.filter(version_id__in=ids).values_list("term", flat=True))
+    rows = SearchTerm.objects.filter(version_id__in=ids).values("term").annotate(n=Count("pk")).order_by()
+    terms = Counter({row["term"]: -row["n"] for row in rows})
     SearchTerm.objects.filter(version_id__in=ids).delete()
+    _count_words(terms)
     _prune_words(terms)
 
 
