@@ -155,17 +155,23 @@ def index_versions(versions: Any, *, bulk: bool | None = None) -> dict[str, int]
     words: Counter[str] = Counter()
     done = [0]
 
-    def counted() -> Iterator[tuple]:
-        for row in versions.order_by("pk").values_list(*SOURCE_FIELDS).iterator(chunk_size=BATCH * 5):
-            done[0] += 1
-            yield row
+    def chunks() -> Iterator[list[tuple]]:
+        # read a chunk whole before writing it: COPY holds the connection (PostgreSQL)
+        last = 0
+        while True:
+            chunk = list(versions.filter(pk__gt=last).order_by("pk").values_list(*SOURCE_FIELDS)[: BATCH * 5])
+            if not chunk:
+                return
+            done[0] += len(chunk)
+            last = chunk[-1][0]
+            yield chunk
 
     if bulk is None:
         bulk = versions.count() > BULK
     with transaction.atomic():
         if bulk:
             _lookup_index(drop=True)
-        terms = _insert_terms(_term_rows(counted(), words))
+        terms = sum(_insert_terms(_term_rows(chunk, words)) for chunk in chunks())
         if bulk:
             _lookup_index(drop=False)
         _add_words(words)
