@@ -97,3 +97,18 @@ def test_each_word_knows_how_many_versions_it_finds():
     both = {v.pk for v in selectors.search_items(q="登记 营业执照")}
     alone = [{v.pk for v in selectors.search_items(q=q)} for q in ("登记", "营业执照")]
     assert both == alone[0] & alone[1] and both
+
+
+def test_a_large_rebuild_builds_the_lookup_index_after_the_rows(monkeypatch):
+    from yiwang.catalog.services import search as writer
+
+    generate_items(40, seed=6)
+    before = {q: [(v.pk, v.score) for v in selectors.search_items(q=q)] for q in ("营业执照", "yyzz", "出生登记")}
+    monkeypatch.setattr(writer, "BULK", 10)  # as for a province's catalog
+    assert services.rebuild_index()["versions"] == 40
+    assert {q: [(v.pk, v.score) for v in selectors.search_items(q=q)] for q in before} == before
+    seen = []
+    assert services.rebuild_index(progress=seen.append)["versions"] == 40 and seen[-1] == 40
+    assert {q: [(v.pk, v.score) for v in selectors.search_items(q=q)] for q in before} == before
+    assert generate_items(30, seed=7) == 30  # a bulk load into a catalog that has an index
+    assert selectors.current_versions().count() == 70

@@ -186,9 +186,14 @@ def _lookup_index(*, drop: bool) -> None:
         if drop:
             cursor.execute(f"DROP INDEX IF EXISTS {LOOKUP_INDEX}")
         else:
-            if connection.vendor == "postgresql":  # sort in memory, not on disk (this transaction only)
+            if connection.vendor == "postgresql":
+                # the rows' deferred foreign-key checks run first (no index is built over pending ones);
+                # the sort in memory, not on disk (this transaction only)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(f"CREATE INDEX {LOOKUP_INDEX} ON {SearchTerm._meta.db_table} ({columns})")
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def index_version(version: ItemVersion) -> int:
