@@ -370,7 +370,12 @@ class Prefix(Lookup):
 
 class SearchTerm(models.Model):
     """One word under which a published version is found, with its weight (name > keywords > department
-    and theme > conditions). Written only by ``services.search``; rebuilt by ``yiwang reindex-catalog``."""
+    and theme > conditions). Written only by ``services.search``; rebuilt by ``yiwang reindex-catalog``.
+
+    What a search filters and ranks on is copied from the version onto the row (its dates, filter fields,
+    item and department), so that a search reads this table alone over one index and joins the versions
+    only for the page it shows. ``services.search`` keeps the copies in step (publishing a successor
+    sets ``valid_until`` here too)."""
 
     term = models.CharField(_("词条"), max_length=50)
     version = models.ForeignKey(
@@ -380,11 +385,35 @@ class SearchTerm(models.Model):
     region_code = models.CharField(
         _("区划代码"), max_length=12
     )  # the item's region: the sharding key at province scale
+    # copies of the version's fields ("in force today" and the search filters)
+    effective_from = models.DateField(_("生效日期"), null=True)
+    valid_until = models.DateField(_("被新版本取代日期"), null=True)
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("事项")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("实施机构")
+    )
+    service_object = models.CharField(_("服务对象"), max_length=12)
+    theme = models.CharField(_("主题分类"), max_length=20)
+    item_type = models.CharField(_("事项类型"), max_length=2)
+    handling = models.CharField(_("办件类型"), max_length=1)
+    online_depth = models.PositiveSmallIntegerField(_("网上办理深度"))
+    max_visits = models.PositiveSmallIntegerField(_("到现场次数"))
+    # the item's guide views (``ServiceItem.popularity``), counted here too by ``record_view``: equally
+    # relevant matches are ranked by it without reading the items
+    popularity = models.PositiveIntegerField(_("浏览次数"), default=0)
 
     class Meta:
         verbose_name = _("搜索词条")
         verbose_name_plural = verbose_name
-        constraints = [models.UniqueConstraint(fields=["term", "version"], name="searchterm_term_version")]
+        indexes = [
+            # covering: a search without filters reads only this index (term, then the score and "in force")
+            models.Index(
+                fields=["term", "version", "weight", "popularity", "effective_from", "valid_until"],
+                name="searchterm_lookup",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.term
@@ -397,6 +426,8 @@ class SearchWord(models.Model):
     word = models.CharField(_("词"), max_length=50, unique=True)
     pinyin = models.CharField(_("拼音"), max_length=200)
     initials = models.CharField(_("拼音首字母"), max_length=50)
+    # how many indexed versions have the word: a search over several words starts from the rarest
+    versions = models.PositiveIntegerField(_("事项版本数"), default=0)
 
     class Meta:
         verbose_name = _("搜索词汇")

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Case, Choices, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import Choices, Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 
@@ -42,6 +44,7 @@ MAX_PAGE_SIZE = 100
 MAX_WORDS_PER_QUERY_WORD = 100  # a short pinyin prefix can spell many words: the most common few suffice
 MAX_SUGGESTION_CANDIDATES = 500
 MAX_QUERY = 100  # characters, as the search box sends
+FIRST_PAGE = 20  # matches read with the count (the portal's and the API's page size)
 
 # Filter values as they appear in URLs: 个人 / 法人 (or the codes person / organisation).
 SERVICE_OBJECT_FILTERS = {
@@ -169,6 +172,11 @@ class QueryPlan:
     query: str
     groups: list[list[str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # query words the catalog does not know
+    frequency: dict[str, int] = field(default_factory=dict)  # indexed versions per vocabulary word
+
+    def sizes(self) -> list[int]:
+        """Roughly how many versions each group matches (an upper bound: the sum over its words)."""
+        return [sum(self.frequency.get(w, 0) for w in group) for group in self.groups]
 
 
 def _vocabulary_q(token: str, synonyms: list[str]) -> Q:
@@ -193,16 +201,18 @@ def _matches(token: str, synonyms: list[str], word: str, full: str, initials: st
     return len(token) == 1 and word.startswith(token)
 
 
-def _lookup(conditions: dict[str, tuple[Q, list[str]]]) -> dict[str, list[str]]:
-    """Vocabulary words for each query word, in one indexed query; exact words first, then shorter ones."""
+def _lookup(conditions: dict[str, tuple[Q, list[str]]], frequency: dict[str, int]) -> dict[str, list[str]]:
+    """Vocabulary words for each query word, in one indexed query; exact words first, then shorter ones.
+    Their frequencies are added to ``frequency``."""
     found: dict[str, list[str]] = {token: [] for token in conditions}
     if not conditions:
         return found
     combined = Q()
     for condition, _synonyms in conditions.values():
         combined |= condition
-    rows = SearchWord.objects.filter(combined).values_list("word", "pinyin", "initials")
-    for word, full, initials in rows[: MAX_WORDS_PER_QUERY_WORD * len(conditions) * 4]:
+    rows = SearchWord.objects.filter(combined).values_list("word", "pinyin", "initials", "versions")
+    for word, full, initials, versions in rows[: MAX_WORDS_PER_QUERY_WORD * len(conditions) * 4]:
+        frequency[word] = versions
         for token, (_condition, synonyms) in conditions.items():
             if _matches(token, synonyms, word, full, initials):
                 found[token].append(word)
@@ -227,10 +237,10 @@ def plan_query(query: str) -> QueryPlan:
         tokens = phrases + [w for w in text.meaningful(rest_words) if w not in text.QUERY_STOPWORDS and len(w) >= 2]
     else:
         tokens = text.meaningful(rest_words)
-    found = _lookup({t: (_vocabulary_q(t, synonyms.get(t, [])), synonyms.get(t, [])) for t in tokens})
+    found = _lookup({t: (_vocabulary_q(t, synonyms.get(t, [])), synonyms.get(t, [])) for t in tokens}, plan.frequency)
     unknown = [t for t in tokens if not found[t]]
     pieces = {t: text.parts(t) for t in unknown if text.has_han(t) and len(t) > 2}
-    known_pieces = _lookup({p: (Q(word=p), []) for ps in pieces.values() for p in ps}) if pieces else {}
+    known_pieces = _lookup({p: (Q(word=p), []) for ps in pieces.values() for p in ps}, plan.frequency) if pieces else {}
     for token in tokens:
         if found[token]:
             plan.groups.append(found[token])
@@ -257,6 +267,11 @@ def _scope(f: SearchFilters, prefix: str = "") -> Q:
         "item__department__credit_code": f.department,
     }
     condition &= Q(**{f"{prefix}{name}": value for name, value in exact.items() if value})
+    return condition & _audience(f, prefix)
+
+
+def _audience(f: SearchFilters, prefix: str = "") -> Q:
+    condition = Q()
     if f.service_object:
         condition &= Q(**{f"{prefix}service_object__in": [f.service_object, ServiceObject.BOTH]})
     if f.zero_visit is True:
@@ -266,10 +281,26 @@ def _scope(f: SearchFilters, prefix: str = "") -> Q:
     return condition
 
 
+def _term_scope(f: SearchFilters) -> Q:
+    """``_scope`` on the index's own copies of the version's fields (no join): only published versions
+    are indexed, so "in force" is the two dates."""
+    today = timezone.localdate()
+    condition = Q(effective_from__lte=today) & (Q(valid_until__isnull=True) | Q(valid_until__gt=today))
+    exact = {"theme": f.theme, "item_type": f.item_type, "handling": f.handling, "online_depth": f.online_depth}
+    condition &= Q(**{name: value for name, value in exact.items() if value})
+    if f.department:
+        condition &= Q(department_id__in=Department.objects.filter(credit_code=f.department).values("pk"))
+    if f.region:
+        condition &= Q(region_code__in=_region_codes(f.region))
+    return condition & _audience(f)
+
+
 class SearchResults:
-    """The matching current versions, best first, read page by page: ``count()`` is one query, a slice
-    two (the ranked ids of that page, then those versions with their item, department and region).
-    Django's ``Paginator`` and DRF's pagination take it like a queryset."""
+    """The matching current versions, best first, read page by page. The score of a version is summed in
+    SQL over the index alone (its covering index holds the weight, the popularity and the dates);
+    ``count()`` is one query that also returns the first page; another page is one query more; then
+    the page's versions are read by key (one query). Django's ``Paginator`` and DRF's pagination take
+    it like a queryset."""
 
     ordered = True
 
@@ -277,6 +308,7 @@ class SearchResults:
         self.filters = filters
         self.plan = plan
         self._count: int | None = None
+        self._first: list[tuple[int, int]] | None = None  # (version_id, score) of the first page
         self._suggestion: str | None | bool = False
 
     @property
@@ -294,22 +326,57 @@ class SearchResults:
             qs = qs.filter(item__region_id__in=_region_codes(self.filters.region))
         return qs.order_by("name", "item__code")
 
-    def _ranked(self) -> QuerySet:
+    def _matches(self) -> tuple[str, list[Any]]:
+        """SQL of (version_id, score, pop) for every match, grouped over the covering index (term,
+        version, weight, popularity, dates). With several groups (every one must match), the versions of
+        the rarest group drive: only their rows of the other words are looked up in the index, not
+        every version that has a common word such as 登记 or 许可."""
         groups = self.plan.groups
-        words = [w for group in groups for w in group]
-        terms = SearchTerm.objects.filter(term__in=words).filter(_scope(self.filters, "version__"))
-        if self.filters.region:
-            terms = terms.filter(region_code__in=_region_codes(self.filters.region))
-        ranked = terms.values("version_id").annotate(score=Sum("weight"))
-        if len(groups) > 1:  # every group must match (a word may serve two groups: 开公司 also means 营业执照)
-            has = {
-                f"has_{i}": Max(
-                    Case(When(term__in=group, then=Value(1)), default=Value(0), output_field=IntegerField())
-                )
-                for i, group in enumerate(groups)
-            }
-            ranked = ranked.annotate(**has).filter(**{name: 1 for name in has})
-        return ranked
+        words = list(dict.fromkeys(w for group in groups for w in group))
+        scope = _term_scope(self.filters)
+        if len(groups) == 1:
+            ranked = SearchTerm.objects.filter(scope, term__in=words).values("version_id")
+            ranked = ranked.annotate(score=Sum("weight"), pop=Max("popularity")).order_by()
+            return ranked.query.sql_with_params()
+        sizes = self.plan.sizes()
+        rarest = groups[sizes.index(min(sizes))]
+        driver = SearchTerm.objects.filter(scope, term__in=rarest).values("version_id").distinct().order_by()
+        driver_sql, params = driver.query.sql_with_params()
+
+        def listed(values: list[str]) -> str:
+            return ", ".join(["%s"] * len(values))
+
+        # a version's rows share its scope (copied from the version): the driver has checked it
+        having = " AND ".join(f"MAX(CASE WHEN t.term IN ({listed(group)}) THEN 1 ELSE 0 END) = 1" for group in groups)
+        sql = (
+            "SELECT t.version_id AS version_id, SUM(t.weight) AS score, MAX(t.popularity) AS pop"
+            f" FROM ({driver_sql}) d CROSS JOIN {SearchTerm._meta.db_table} t"  # CROSS: SQLite keeps d outer
+            f" WHERE t.version_id = d.version_id AND t.term IN ({listed(words)})"
+            f" GROUP BY t.version_id HAVING {having}"
+        )
+        return sql, [*params, *words, *(w for group in groups for w in group)]
+
+    def _query(self, start: int, stop: int) -> tuple[list[tuple[int, int]], int | None]:
+        """(version_id, score) of matches ``start`` to ``stop`` in rank order, and the number of matches
+        (None when that page is empty), in one statement: the matches are grouped once (``m``); the
+        match at ``stop`` (``cut``, a top-N sort of the grouped rows) bounds the page, so that only the
+        matches ranking at least as high are joined to their version and item for the last tie-breaks."""
+        sql, params = self._matches()
+        version, item = ItemVersion._meta.db_table, ServiceItem._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH m AS ({sql}),"
+                " cut AS (SELECT score, pop FROM m ORDER BY score DESC, pop DESC LIMIT 1 OFFSET %s)"
+                " SELECT m.version_id, m.score, (SELECT COUNT(*) FROM m) FROM m"
+                f" INNER JOIN {version} v ON v.id = m.version_id INNER JOIN {item} i ON i.id = v.item_id"
+                # constants for the scan of m: matches below the cut are dropped before any join
+                " WHERE m.score > COALESCE((SELECT score FROM cut), -1)"
+                " OR (m.score = (SELECT score FROM cut) AND m.pop >= (SELECT pop FROM cut))"
+                " ORDER BY m.score DESC, m.pop DESC, v.name ASC, i.code ASC LIMIT %s OFFSET %s",
+                [*params, stop - 1, stop - start, start],
+            )
+            rows = cursor.fetchall()
+        return [(pk, score) for pk, score, _n in rows], (rows[0][2] if rows else None)
 
     @property
     def searching(self) -> bool:
@@ -321,8 +388,9 @@ class SearchResults:
                 self._count = self._browse().count()
             elif not self.plan.groups:
                 self._count = 0
-            else:
-                self._count = self._ranked().count()
+            else:  # the count comes with the first page, which the portal and the API read next
+                self._first, total = self._query(0, FIRST_PAGE)
+                self._count = total or 0
         return self._count
 
     def __len__(self) -> int:
@@ -335,13 +403,21 @@ class SearchResults:
             return list(self._browse()[key])
         if not self.plan.groups:
             return []
-        order = ("-score", "-version__item__popularity", "version__name", "version__item__code")
-        ranked = list(self._ranked().order_by(*order)[key])
-        versions = current_versions().in_bulk([row["version_id"] for row in ranked])
+        start, stop, _step = key.indices(self.count())
+        if start >= stop:
+            ranked = []
+        elif self._first is not None and stop <= FIRST_PAGE:
+            ranked = self._first[start:stop]
+        else:
+            ranked = self._query(start, stop)[0]
+        # the index said they are in force: read them by key alone
+        versions = ItemVersion.objects.select_related("item", "item__department", "item__region").in_bulk(
+            [version_id for version_id, _score in ranked]
+        )
         page = []
-        for row in ranked:
-            version = versions[row["version_id"]]
-            version.score = row["score"]
+        for version_id, score in ranked:
+            version = versions[version_id]
+            version.score = score
             page.append(version)
         return page
 

@@ -3,25 +3,27 @@
 ``publish`` indexes the new version (and drops the one it takes over from today); ``retire`` drops
 the versions it retires. Rows are written in bulk: one query for the terms of a version, one for its
 new vocabulary. ``rebuild_index`` (``yiwang reindex-catalog``) builds everything again from the
-versions in force or scheduled, set-based in batches.
+versions in force or scheduled, set-based: the versions read as plain rows, the terms of texts that
+items share computed once, the rows written by COPY (PostgreSQL) or multi-row INSERTs (SQLite).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput
 
-from ..models import ItemVersion, SearchTerm, SearchWord, ServiceItem, Synonym
+from ..models import ItemVersion, SearchTerm, SearchWord, ServiceItem, Synonym, Theme
 from ..text import MAX_TERM, clean, pinyin, weighted_terms
 from .access import ROLE, check_actor
 
@@ -29,37 +31,111 @@ SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "synonyms.
 BATCH = 2000
 
 
+SOURCE_FIELDS = (
+    "pk", "item_id", "item__region_id", "item__department_id", "item__department__name",
+    "item__department__short_name", "name", "keywords", "result_name", "conditions", "theme", "item_type",
+    "handling", "online_depth", "service_object", "max_visits", "effective_from", "valid_until",
+    "item__popularity",
+)  # fmt: skip
+# the columns of a SearchTerm row, in the order ``_term_rows`` yields them
+COLUMNS = (
+    "term", "weight", "version_id", "item_id", "region_code", "department_id", "theme", "item_type",
+    "handling", "online_depth", "service_object", "max_visits", "effective_from", "valid_until", "popularity",
+)  # fmt: skip
+LOOKUP_INDEX = "searchterm_lookup"
+BULK = 20_000  # versions from which dropping the lookup index and building it afresh is faster
+
+
+def _theme_labels() -> dict[str, str]:
+    with translation.override("zh-hans"):  # indexed in Chinese whatever the request's language
+        return {value: str(label) for value, label in Theme.choices}
+
+
 def version_texts(version: ItemVersion) -> dict[str, list[str]]:
     """The texts of a version by field weight (labels in Chinese whatever the request's language)."""
     department = version.item.department
-    with translation.override("zh-hans"):
-        context = [department.name, department.short_name, version.get_theme_display()]
+    return _texts(
+        version.name, version.keywords, version.result_name, version.conditions,
+        department.name, department.short_name, _theme_labels().get(version.theme, version.theme),
+    )  # fmt: skip
+
+
+def _texts(name, keywords, result_name, conditions, department, short_name, theme) -> dict[str, list[str]]:
     return {
-        "name": [version.name],
-        "keywords": [version.keywords, version.result_name],
-        "context": [text for text in context if text],
-        "conditions": [version.conditions],
+        "name": [name],
+        "keywords": [keywords, result_name],
+        "context": [t for t in (department, short_name, theme) if t],
+        "conditions": [conditions],
     }
 
 
-def _term_rows(versions: Iterable[ItemVersion]) -> tuple[list[SearchTerm], set[str]]:
-    rows: list[SearchTerm] = []
-    words: set[str] = set()
-    for version in versions:
-        terms = weighted_terms(version_texts(version))
-        region = version.item.region_id
-        rows.extend(SearchTerm(term=t, version_id=version.pk, weight=w, region_code=region) for t, w in terms.items())
-        words.update(terms)
-    return rows, words
+def _term_rows(rows: Iterable[tuple], words: Counter[str]) -> Iterator[tuple]:
+    """SearchTerm rows (``COLUMNS``) for versions read as ``SOURCE_FIELDS``; counts the versions of each
+    word in ``words``.
+    Items of one standard item share their texts: the terms of a text set are computed once."""
+    labels = _theme_labels()
+    cache: dict[tuple, dict[str, int]] = {}
+    for (pk, item, region, department, dname, dshort, name, keywords, result, conditions, theme, item_type,
+         handling, depth, audience, visits, start, until, popularity) in rows:  # fmt: skip
+        key = (name, keywords, result, conditions, dname, dshort, theme)
+        terms = cache.get(key)
+        if terms is None:
+            if len(cache) > 20_000:
+                cache.clear()
+            terms = cache[key] = weighted_terms(
+                _texts(name, keywords, result, conditions, dname, dshort, labels.get(theme, theme))
+            )
+        words.update(terms.keys())
+        for term, weight in terms.items():
+            yield (term, weight, pk, item, region, department, theme, item_type, handling, depth, audience,
+                   visits, start, until, popularity)  # fmt: skip
 
 
-def _add_words(words: Iterable[str]) -> None:
-    """New vocabulary (words already known are left alone)."""
+def _insert_terms(rows: Iterable[tuple]) -> int:
+    """Write term rows in bulk: COPY on PostgreSQL, batched multi-row INSERTs elsewhere (no model objects:
+    at province scale the index has millions of rows)."""
+    table = SearchTerm._meta.db_table
+    columns = ", ".join(COLUMNS)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH * 10:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _add_words(words: Counter[str]) -> None:
+    """New vocabulary (words already known are left alone), and each word's count of versions."""
     rows = []
     for word in words:
         full, initials = pinyin(word)
         rows.append(SearchWord(word=word[:MAX_TERM], pinyin=full, initials=initials))
     SearchWord.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    _count_words(words)
+
+
+def _count_words(changes: Counter[str]) -> None:
+    """Add (or, negative, take) versions to each word's count: one statement, executed per word."""
+    if changes:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {SearchWord._meta.db_table} SET versions = versions + %s WHERE word = %s",
+                [(n, word[:MAX_TERM]) for word, n in changes.items()],
+            )
 
 
 def _prune_words(words: Iterable[str]) -> None:
@@ -71,22 +147,74 @@ def _prune_words(words: Iterable[str]) -> None:
         SearchWord.objects.filter(word__in=chunk).exclude(word__in=used).delete()
 
 
+def index_versions(versions: Any, *, bulk: bool | None = None) -> dict[str, int]:
+    """Write the terms of the versions of a queryset (none of them indexed yet), set-based: one read,
+    bulk writes, the vocabulary once. Returns how many versions, terms and words. For many versions
+    (``bulk``, default: more than ``BULK``) the lookup index is dropped and built again after the rows:
+    one sort instead of millions of scattered index inserts (within the caller's transaction)."""
+    words: Counter[str] = Counter()
+    done = [0]
+
+    def chunks() -> Iterator[list[tuple]]:
+        # read a chunk whole before writing it: COPY holds the connection (PostgreSQL)
+        last = 0
+        while True:
+            chunk = list(versions.filter(pk__gt=last).order_by("pk").values_list(*SOURCE_FIELDS)[: BATCH * 5])
+            if not chunk:
+                return
+            done[0] += len(chunk)
+            last = chunk[-1][0]
+            yield chunk
+
+    if bulk is None:
+        bulk = versions.count() > BULK
+    with transaction.atomic():
+        if bulk:
+            _lookup_index(drop=True)
+        terms = sum(_insert_terms(_term_rows(chunk, words)) for chunk in chunks())
+        if bulk:
+            _lookup_index(drop=False)
+        _add_words(words)
+    return {"versions": done[0], "terms": terms, "words": len(words)}
+
+
+def _lookup_index(*, drop: bool) -> None:
+    """Drop or create ``searchterm_lookup`` as the model declares it (same SQL on both databases)."""
+    (index,) = [i for i in SearchTerm._meta.indexes if i.name == LOOKUP_INDEX]
+    columns = ", ".join(SearchTerm._meta.get_field(f).column for f in index.fields)
+    with connection.cursor() as cursor:
+        if drop:
+            cursor.execute(f"DROP INDEX IF EXISTS {LOOKUP_INDEX}")
+        else:
+            if connection.vendor == "postgresql":
+                # the rows' deferred foreign-key checks run first (no index is built over pending ones);
+                # the sort in memory, not on disk (this transaction only)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(f"CREATE INDEX {LOOKUP_INDEX} ON {SearchTerm._meta.db_table} ({columns})")
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def index_version(version: ItemVersion) -> int:
     """(Re)write the terms of one published version; returns the number of terms. Called by ``publish``
-    inside its transaction, so that a version is never in force without being searchable."""
-    version = ItemVersion.objects.select_related("item__department").get(pk=version.pk)
-    SearchTerm.objects.filter(version=version).delete()
-    rows, words = _term_rows([version])
-    SearchTerm.objects.bulk_create(rows, batch_size=BATCH)
-    _add_words(words)
-    return len(rows)
+    inside its transaction, so that a version is never in force without being searchable. The item's
+    other indexed versions get their ``valid_until`` copied again (the one taken over has just had it set)."""
+    unindex_version([version.pk])
+    indexed = index_versions(ItemVersion.objects.filter(pk=version.pk))
+    SearchTerm.objects.filter(item_id=version.item_id).exclude(version_id=version.pk).update(
+        valid_until=Subquery(ItemVersion.objects.filter(pk=OuterRef("version_id")).values("valid_until")[:1])
+    )
+    return indexed["terms"]
 
 
 def unindex_version(versions: Iterable[ItemVersion | int]) -> None:
     """Drop the terms of versions that left the catalog (retired, or taken over by a newer one)."""
     ids = [v if isinstance(v, int) else v.pk for v in versions]
-    terms = set(SearchTerm.objects.filter(version_id__in=ids).values_list("term", flat=True))
+    rows = SearchTerm.objects.filter(version_id__in=ids).values("term").annotate(n=Count("pk")).order_by()
+    terms = Counter({row["term"]: -row["n"] for row in rows})
     SearchTerm.objects.filter(version_id__in=ids).delete()
+    _count_words(terms)
     _prune_words(terms)
 
 
@@ -104,41 +232,36 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> dict[str, in
     upgrade of the word lists). One transaction: searches see the old index until it commits."""
     SearchTerm.objects.all().delete()
     SearchWord.objects.all().delete()
-    versions = indexable_versions().select_related("item__department").only(
-        "pk", "name", "keywords", "result_name", "conditions", "theme", "item_type",
-        "item__region_id", "item__department__name", "item__department__short_name",
-    )  # fmt: skip
-    done = terms = 0
-    words: set[str] = set()
-    batch: list[ItemVersion] = []
-    for version in versions.order_by("pk").iterator(chunk_size=BATCH):
-        batch.append(version)
-        if len(batch) == BATCH:
-            terms += _write(batch, words)
-            done += len(batch)
-            batch = []
-            if progress:
-                progress(done)
-    if batch:
-        terms += _write(batch, words)
-        done += len(batch)
-    _add_words(words)
-    if progress:
-        progress(done)
-    return {"versions": done, "terms": terms, "words": len(words)}
-
-
-def _write(batch: list[ItemVersion], words: set[str]) -> int:
-    rows, batch_words = _term_rows(batch)
-    SearchTerm.objects.bulk_create(rows, batch_size=BATCH * 5)
-    words |= batch_words
-    return len(rows)
+    versions = indexable_versions()
+    if progress is None:
+        return index_versions(versions)
+    # in slices of versions, so that the operator sees it move
+    total = {"versions": 0, "terms": 0, "words": 0}
+    ids = list(versions.order_by("pk").values_list("pk", flat=True))
+    bulk = len(ids) > BULK
+    if bulk:
+        _lookup_index(drop=True)
+    for start in range(0, len(ids), BATCH * 10):
+        chunk = ids[start : start + BATCH * 10]
+        part = index_versions(versions.filter(pk__gte=chunk[0], pk__lte=chunk[-1]), bulk=False)
+        total["versions"] += part["versions"]
+        total["terms"] += part["terms"]
+        progress(total["versions"])
+    if bulk:
+        _lookup_index(drop=False)
+    total["words"] = SearchWord.objects.count()
+    return total
 
 
 def record_view(item: ServiceItem) -> None:
-    """Count one view of an item's guide: the popularity that ranks equally relevant results. One UPDATE,
-    no lock held: concurrent views add up in the database."""
-    ServiceItem.objects.filter(pk=item.pk).update(popularity=F("popularity") + 1)
+    """Count one view of an item's guide: the popularity that ranks equally relevant results. No lock
+    held: concurrent views add up in the database. The count is kept on the item's index rows too (a
+    few dozen rows, found through the version index), which a search ranks by."""
+    with transaction.atomic():
+        ServiceItem.objects.filter(pk=item.pk).update(popularity=F("popularity") + 1)
+        SearchTerm.objects.filter(version_id__in=ItemVersion.objects.filter(item_id=item.pk).values("pk")).update(
+            popularity=F("popularity") + 1
+        )
 
 
 # --- synonyms ----------------------------------------------------------------------------------
