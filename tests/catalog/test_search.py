@@ -116,7 +116,11 @@ def test_ranking_by_field_then_popularity(catalog):
     second = tie[1]
     for _ in range(3):
         services.record_view(second.item)
+    # views reach the ranking with the worker's next popularity run, not on every view
+    assert selectors.search_items(q="设立登记")[0] != second
+    assert services.sync_popularity() == 1
     assert selectors.search_items(q="设立登记")[0] == second
+    assert services.sync_popularity() == 0
     assert everyday.item.popularity == 0
 
 
@@ -261,3 +265,16 @@ def test_guide_view_counts_popularity(client, catalog):
     client.get(reverse("portal:item_guide", args=[item.code]) + "?version=1")  # an old version: not counted
     item.refresh_from_db()
     assert item.popularity == 1
+
+
+def test_a_guide_view_writes_one_row(catalog, django_assert_num_queries):
+    """A view is one counter update: the item's few dozen search index rows are left to the periodic run."""
+    item = catalog["food"].item
+    with django_assert_num_queries(1):
+        services.record_view(item)
+    item.refresh_from_db()
+    assert (item.popularity, item.indexed_popularity) == (1, 0)
+    services.sync_popularity()
+    item.refresh_from_db()
+    assert item.indexed_popularity == 1
+    assert set(SearchTerm.objects.filter(item=item).values_list("popularity", flat=True)) == {1}

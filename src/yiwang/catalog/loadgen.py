@@ -114,13 +114,15 @@ def generate_items(count: int, *, seed: int = 0, progress: Callable[[int], Any] 
             source = sources[seq % len(sources)]
             owners = source["实施机构"] if isinstance(source["实施机构"], list) else [source["实施机构"]]
             department_id, region_id = rng.choice(by_template.get(owners[0].split("_")[-1]) or by_template["scjg"])
+            views = int(rng.paretovariate(1.2)) - 1  # a few items are viewed far more
             items.append(
                 ServiceItem(
                     code=f"{department_id:08d}{seq:023d}",
                     base_code=str(source.get("基本编码", ""))[:12],
                     department_id=department_id,
                     region_id=region_id,
-                    popularity=int(rng.paretovariate(1.2)) - 1,  # a few items are viewed far more
+                    popularity=views,
+                    indexed_popularity=views,  # indexed with the versions below
                 )
             )
             versions.append(

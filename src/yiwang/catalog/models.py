@@ -109,6 +109,8 @@ class ServiceItem(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="items", verbose_name=_("行政区划"))
     # a cheap popularity counter for ranking search results (guide page views), never a COUNT at query time
     popularity = models.PositiveIntegerField(_("浏览次数"), default=0, editable=False)
+    # the popularity last copied onto the search index rows (``services.search.sync_popularity``)
+    indexed_popularity = models.PositiveIntegerField(_("已索引浏览次数"), default=0, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -400,8 +402,8 @@ class SearchTerm(models.Model):
     handling = models.CharField(_("办件类型"), max_length=1)
     online_depth = models.PositiveSmallIntegerField(_("网上办理深度"))
     max_visits = models.PositiveSmallIntegerField(_("到现场次数"))
-    # the item's guide views (``ServiceItem.popularity``), counted here too by ``record_view``: equally
-    # relevant matches are ranked by it without reading the items
+    # the item's guide views (``ServiceItem.popularity``), copied here by the periodic
+    # ``sync_popularity``: equally relevant matches are ranked by it without reading the items
     popularity = models.PositiveIntegerField(_("浏览次数"), default=0)
 
     class Meta:

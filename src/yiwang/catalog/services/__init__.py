@@ -15,6 +15,7 @@ from .search import (
     rebuild_index,
     record_view,
     seed_synonyms,
+    sync_popularity,
     unindex_version,
     update_synonym,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "retire",
     "save_part",
     "seed_synonyms",
+    "sync_popularity",
     "snapshot",
     "unindex_version",
     "update_draft",

@@ -254,14 +254,29 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> dict[str, in
 
 
 def record_view(item: ServiceItem) -> None:
-    """Count one view of an item's guide: the popularity that ranks equally relevant results. No lock
-    held: concurrent views add up in the database. The count is kept on the item's index rows too (a
-    few dozen rows, found through the version index), which a search ranks by."""
-    with transaction.atomic():
-        ServiceItem.objects.filter(pk=item.pk).update(popularity=F("popularity") + 1)
-        SearchTerm.objects.filter(version_id__in=ItemVersion.objects.filter(item_id=item.pk).values("pk")).update(
-            popularity=F("popularity") + 1
-        )
+    """Count one view of an item's guide: the popularity that ranks equally relevant results. One row
+    written, no lock held (concurrent views add up in the database); the search index rows get the count
+    from ``sync_popularity``, so that a view never rewrites the item's few dozen index rows."""
+    ServiceItem.objects.filter(pk=item.pk).update(popularity=F("popularity") + 1)
+
+
+def sync_popularity() -> int:
+    """Copy the popularity of the items viewed since the last run onto their search index rows, set-based
+    in batches (run every few minutes by the worker). Returns the number of items brought up to date."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            changed = list(
+                ServiceItem.objects.exclude(popularity=F("indexed_popularity")).values_list("pk", flat=True)[:BATCH]
+            )
+            if not changed:
+                return done
+            # the item first: a view counted in between stays ahead of indexed_popularity for the next run
+            ServiceItem.objects.filter(pk__in=changed).update(indexed_popularity=F("popularity"))
+            SearchTerm.objects.filter(version__in=ItemVersion.objects.filter(item_id__in=changed)).update(
+                popularity=Subquery(ServiceItem.objects.filter(pk=OuterRef("item_id")).values("indexed_popularity")[:1])
+            )
+        done += len(changed)
 
 
 # --- synonyms ----------------------------------------------------------------------------------
