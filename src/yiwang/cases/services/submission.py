@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, ServiceObject
-from yiwang.core import audit
+from yiwang.core import audit, calendar
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, YiwangError
 from yiwang.core.ids import validate_citizen_id, validate_uscc
 from yiwang.core.sm import sm3_hex
@@ -248,8 +248,10 @@ def _submit(case: Case, user, role: str, before: str, now, have: Mapping[int, An
     case.status = Status.SUBMITTED
     case.submitted_at = now
     case.received_on = today
-    due = clock.acceptance_due(case, today)
-    case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
+    with calendar.pinned():  # one look at the calendar tables for both dates
+        due = clock.acceptance_due(case, today)
+        case.acceptance_due, case.acceptance_due_provisional = due.date, due.provisional
+        case.yellow_on = clock.yellow_on(case)  # so that the sweep decides the warning in SQL
     case.save()
     _use_offers(case, user)
     _record(

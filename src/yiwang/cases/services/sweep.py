@@ -3,7 +3,7 @@ whose level changes today, over the (status, warning_level, due/yellow day) inde
 of queries depends on the number of cases that change (per batch of ``BATCH``), never on the number
 of open cases.
 
-1. Submitted cases whose ``yellow_on`` is not stored yet (submitted since the last sweep) get it.
+1. Submitted cases without a stored ``yellow_on`` (submission stores it; rows bulk-loaded or older get it here).
 2. Paused cases (special procedure, correction after acceptance): the clock stands still and the due
    date moves each working day, so they are recomputed one by one from rows read in bulk (few cases).
 3. Running clocks (submitted: acceptance; accepted / in review: decision): red when due < today, yellow
