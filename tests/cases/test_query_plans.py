@@ -137,12 +137,13 @@ def busy(world, submit, accepted):
 
 def _bulk_cases(world, template: Case) -> None:
     """BULK other people's cases over several regions and states, each with one task, in two inserts."""
-    states = ["submitted", "accepted", "in_review", "completed", "delivered"]
+    # as in a province: most cases are closed, a tenth still open
+    states = ["submitted", "accepted", *["completed"] * 9, *["delivered"] * 9]
     bulk = [
         Case(
             number=f"BULK{i:08d}", version=world.version, item=world.item, region_code=f"4416{i % 20:02d}",
             department=world.other if i % 2 else world.market, applicant_person=world.stranger,
-            submitted_by=world.stranger_user, status=states[i % 5], form_data={}, channel="online",
+            submitted_by=world.stranger_user, status=states[i % 20], form_data={}, channel="online",
             submitted_at=template.submitted_at, received_on=template.received_on,
             acceptance_due=template.acceptance_due, due_date=template.due_date,
         )
