@@ -79,22 +79,50 @@ def record(
             .values_list("seq", "hash")
             .first()
         )
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AuditEvent(
-            subject_type=subject_type,
-            subject_id=subject_id,
-            seq=seq,
+        event = next_event(
+            subject_type,
+            subject_id,
+            last,
             action=action,
             actor=actor_name,
-            actor_role=role,
+            role=role,
             at=timezone.now(),
-            # round-trip through JSON so that the stored value hashes the same when read back
-            data=json.loads(canonical(data or {})),
+            data=data,
             region_code=region_code or ("" if isinstance(subject, tuple) else getattr(subject, "region_code", "")),
-            prev_hash=prev,
         )
-        event.hash = event_hash(event)
         event.save(force_insert=True)
+    return event
+
+
+def next_event(
+    subject_type: str,
+    subject_id: str,
+    last: tuple[int, str] | None,
+    *,
+    action: str,
+    actor: str,
+    role: str,
+    at: dt.datetime,
+    data: dict[str, Any] | None,
+    region_code: str,
+) -> AuditEvent:
+    """The (unsaved, hashed) event that follows ``last`` (seq, hash; None for a new chain) in the subject's
+    chain: one construction for ``record``, ``record_many`` and the licence import's first events."""
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AuditEvent(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        seq=seq,
+        action=action,
+        actor=actor,
+        actor_role=role,
+        at=at,
+        # round-trip through JSON so that the stored value hashes the same when read back
+        data=json.loads(canonical(data or {})),
+        region_code=region_code,
+        prev_hash=prev,
+    )
+    event.hash = event_hash(event)
     return event
 
 
@@ -143,24 +171,20 @@ def record_many(
                     subject_type=subject_type, subject_id__in=chunk_ids, seq=Subquery(last_seq)
                 ).values_list("subject_id", "seq", "hash")
             }
-            batch = []
-            for subject_id, (_raw_id, data, region_code) in zip(chunk_ids, chunk, strict=True):
-                last = heads.get(subject_id)
-                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                event = AuditEvent(
-                    subject_type=subject_type,
-                    subject_id=subject_id,
-                    seq=seq,
+            batch = [
+                next_event(
+                    subject_type,
+                    subject_id,
+                    heads.get(subject_id),
                     action=action,
                     actor=actor_name,
-                    actor_role=role,
+                    role=role,
                     at=now,
-                    data=json.loads(canonical(data or {})),
+                    data=data,
                     region_code=region_code or "",
-                    prev_hash=prev,
                 )
-                event.hash = event_hash(event)
-                batch.append(event)
+                for subject_id, (_raw_id, data, region_code) in zip(chunk_ids, chunk, strict=True)
+            ]
             AuditEvent.objects.bulk_create(batch)
             events.extend(batch)
     return events

@@ -9,7 +9,6 @@ PostgreSQL, batched inserts on SQLite). The only work per row is sealing it (pay
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db import transaction
@@ -87,23 +86,20 @@ def genesis_events(licences: list[Licence], *, actor: str, batch: ImportBatch) -
     ``audit.record`` asks for: the licences are created in this very transaction."""
     now = timezone.now()
     label, tag = Licence._meta.label_lower, batch.file_sm3[:16]
-    events = []
-    for licence in licences:
-        event = AuditEvent(
-            subject_type=label,
-            subject_id=str(licence.pk),
-            seq=1,
+    return [
+        audit.next_event(
+            label,
+            str(licence.pk),
+            None,
             action="licence.imported",
             actor=actor,
-            actor_role="system",
+            role="system",
             at=now,
-            data=json.loads(audit.canonical({**_summary(licence), "batch": tag})),
+            data={**_summary(licence), "batch": tag},
             region_code=licence.region_code,
-            prev_hash=audit.GENESIS,
         )
-        event.hash = audit.event_hash(event)
-        events.append(event)
-    return events
+        for licence in licences
+    ]
 
 
 def write_chunk(batch: ImportBatch, entries: list[Entry], sealers: Sealers, *, actor: str) -> tuple[int, int]:
