@@ -44,7 +44,7 @@ class Target:
 
 def loadgen(job: dict) -> dict:
     out = subprocess.run(
-        # as a module: run as a script from bench/, bench/http.py would shadow the standard library's http
+        # as a module of the package bench, from the repository root
         [sys.executable, "-m", "bench.loadgen"], input=json.dumps(job), capture_output=True, text=True,
         timeout=7200, cwd=HERE.parent,
     )  # fmt: skip

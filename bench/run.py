@@ -6,7 +6,7 @@
 Starts the production set-up once (``bench._site``: scratch PostgreSQL database, Redis db 5, DEBUG=0,
 gunicorn with several workers), runs the modules of ``MODULES`` in order — each exposes
 ``run(scale) -> list[dict]``; the HTTP one gets the running site — and prints how long it all took.
-A module that does not exist yet is skipped with a line saying so.
+A module that fails is reported and the others still run; the run then exits non-zero.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-MODULES = ["http", "search", "cases_scale", "licences"]  # P1–P3, P4, P5/P6, P7
+MODULES = ["web", "search", "cases_scale", "licences"]  # P1–P3, P4, P5/P6, P7
 KEYS = ["id", "workload", "figure", "unit", "baseline", "baseline_unit", "ratio", "p99_ms", "errors", "rows_checked"]
 
 
@@ -64,30 +65,26 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     results: list[dict] = []
+    failed: list[str] = []
     site = None
     try:
         for name in args.only or MODULES:
-            try:
-                module = importlib.import_module(f"bench.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"bench.{name}":
-                    raise
-                print(f"-- bench/{name}.py: not there yet, skipped")
-                continue
-            params = list(inspect.signature(module.run).parameters) if hasattr(module, "run") else []
-            if params[:1] != ["scale"]:
-                print(f"-- bench/{name}.py: has no run(scale) yet, skipped")
-                continue
+            module = importlib.import_module(f"bench.{name}")
             print(f"== bench/{name}.py ({args.scale})", flush=True)
             t0 = time.perf_counter()
-            if "site" in params:
-                if site is None:
-                    from bench._site import ProductionSite
+            try:
+                if "site" in inspect.signature(module.run).parameters:
+                    if site is None:
+                        from bench._site import ProductionSite
 
-                    site = ProductionSite().__enter__()
-                got = module.run(args.scale, site=site)
-            else:
-                got = module.run(args.scale)
+                        site = ProductionSite().__enter__()
+                    got = module.run(args.scale, site=site)
+                else:
+                    got = module.run(args.scale)
+            except Exception:  # one broken benchmark must not lose the figures of the others
+                traceback.print_exc()
+                failed.append(name)
+                continue
             for r in got:
                 missing = [k for k in KEYS if k not in r]
                 if missing:
@@ -106,11 +103,13 @@ def main() -> None:
             print("   dropping the bench database …", flush=True)
             site.stop()
     print(f"whole run {time.perf_counter() - started:.0f} s")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(f'bench/{name}.py' for name in failed)}")
 
 
 if __name__ == "__main__":
-    # bench/ would lead sys.path and bench/http.py would shadow the standard library's http: the
-    # repository root leads (modules imported as bench.<name>), bench/ comes last, after the stdlib
+    # the repository root leads sys.path (modules imported as bench.<name>), bench/ comes last, after
+    # the standard library, so that no bench module can shadow a standard one
     sys.path[0] = str(ROOT)
     sys.path.append(str(ROOT / "bench"))
     main()

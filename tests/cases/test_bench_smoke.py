@@ -1,4 +1,4 @@
-"""The HTTP benchmarks (bench/http.py, P1–P3) with tiny sizes against a live server, so that they keep
+"""The HTTP benchmarks (bench/web.py, P1–P3) with tiny sizes against a live server, so that they keep
 working; their figures mean nothing here and are not looked at — only that every request succeeded
 and every row was counted (``make bench`` measures, on PostgreSQL with gunicorn)."""
 

@@ -1,7 +1,7 @@
 """Profile one API submission and one "my cases" page in-process (pyinstrument) and count their
 queries, on the database of DATABASE_URL with the demo loaded (the plan of ``bench._plan``):
 
-    DATABASE_URL=postgres://…/db .venv/bin/python bench/profile.py [--repeat 20] [--html DIR]
+    DATABASE_URL=postgres://…/db .venv/bin/python bench/profiling.py [--repeat 20] [--html DIR]
 
 Not a benchmark (no figure): it shows where a request's time goes, as docs/benchmarks.md reports.
 """

@@ -2,7 +2,7 @@
 surge of submissions with retried Idempotency-Keys, and the progress query, "my cases" and a department
 queue beside a hello-world endpoint — all on one gunicorn set-up (see docs/benchmarks.md).
 
-    .venv/bin/python bench/http.py --scale small     # starts its own production set-up (PostgreSQL, Redis)
+    .venv/bin/python bench/web.py --scale small     # starts its own production set-up (PostgreSQL, Redis)
 
 The work is in ``bench._http``; this file keeps the name the runner imports.
 """
