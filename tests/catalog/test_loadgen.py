@@ -112,3 +112,11 @@ def test_a_large_rebuild_builds_the_lookup_index_after_the_rows(monkeypatch):
     assert {q: [(v.pk, v.score) for v in selectors.search_items(q=q)] for q in before} == before
     assert generate_items(30, seed=7) == 30  # a bulk load into a catalog that has an index
     assert selectors.current_versions().count() == 70
+
+
+def test_the_search_benchmark_runs_as_make_bench_runs_it():
+    """``bench/search.py`` in a process of its own on a fresh database, as ``make bench`` starts it."""
+    result = bench.child(None, 400, 1)
+    # no error: every query found its item family and the pages added up to the counts
+    assert result["id"] == "P4" and result["errors"] == 0
+    assert set(result) >= {"figure", "unit", "baseline", "baseline_unit", "ratio", "p99_ms"}
