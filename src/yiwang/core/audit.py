@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from .bulk import insert_many
 from .models import AuditCheckpoint, AuditEvent
 from .sm import sm3, sm3_hex
 
@@ -185,7 +186,7 @@ def record_many(
                 )
                 for subject_id, (_raw_id, data, region_code) in zip(chunk_ids, chunk, strict=True)
             ]
-            AuditEvent.objects.bulk_create(batch)
+            insert_many(AuditEvent, batch)
             events.extend(batch)
     return events
 
