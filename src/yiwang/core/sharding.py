@@ -135,7 +135,7 @@ KNOWN_DEVIATIONS: dict[str, str] = {
     "risk the constraint guards against; the chain's order is kept by the next constraint",
     "unique:core.AuditEvent:audit_subject_seq_unique": "unique (region_code, subject_type, subject_id, seq): "
     "a subject's events all carry its region, so the chain stays in one shard",
-    "unique:cases.Case:number": "unique (region_code, number); a number names its region when region_code "
+    "unique:cases.Case:case_number_unique": "unique (region_code, number); a number names its region when region_code "
     "leads it (the 实施编码 already embeds the department's credit code), so a lookup routes to one shard",
     "unique:cases.CaseMaterial:casematerial_one_per_round": FIX["unique"],
     "unique:cases.CaseMaterial:casematerial_one_free_per_item": FIX["unique"],
