@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -133,6 +135,25 @@ def _actor_name(actor: Any) -> str:
     if isinstance(actor, str):
         return actor
     return getattr(actor, "username", str(actor))
+
+
+@dataclass(frozen=True)
+class StatefulSubject:
+    """A model whose every row has a chain, and whose state column its chain's events record:
+    ``state_of`` gives the state an event's data records, or None when the event records none (a
+    licence's use). ``verify-audit`` checks each row against its chain."""
+
+    model: type[models.Model]
+    field: str
+    state_of: Callable[[dict[str, Any]], Any]
+
+
+STATEFUL: dict[str, StatefulSubject] = {}
+
+
+def register_stateful(model: type[models.Model], field: str, state_of: Callable[[dict[str, Any]], Any]) -> None:
+    """Called by a domain app at start-up (core knows no domain)."""
+    STATEFUL[model._meta.label_lower] = StatefulSubject(model, field, state_of)
 
 
 # subjects per head query: far below every backend's limit of bound parameters

@@ -40,7 +40,7 @@ LAYOUT: dict[str, str] = {
     # core
     "core.CalendarYear": REFERENCE,
     "core.CalendarDay": REFERENCE,
-    "core.AuditCheckpoint": REFERENCE,  # one row per ten minutes; every shard's events point to it
+    "core.AuditCheckpoint": REFERENCE,  # at most one row a minute; every shard's events point to it
     "core.AuditEvent": DISTRIBUTED,  # the subject's region ('' for people, keys, calendar years)
     "core.SigningKey": REFERENCE,  # the departments' seals: any node signs
     "core.Notification": LOCAL,  # an inbox per user, no region: on the coordinator
