@@ -189,6 +189,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 if REDIS_URL:
+    # sessions read from the shared cache, written through to the database: one query less on every
+    # signed-in request, and a logout or expiry seen by every app server at once
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "yiwang",

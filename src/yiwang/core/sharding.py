@@ -36,7 +36,7 @@ LAYOUT: dict[str, str] = {
     "auth.Group": REFERENCE,
     "auth.Group_permissions": REFERENCE,
     "contenttypes.ContentType": REFERENCE,
-    "sessions.Session": LOCAL,  # moves to Redis with several app servers (SESSION_ENGINE), see the doc
+    "sessions.Session": LOCAL,  # read from Redis (cached_db) in production, written through; see the doc
     # core
     "core.CalendarYear": REFERENCE,
     "core.CalendarDay": REFERENCE,
