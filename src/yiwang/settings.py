@@ -5,6 +5,7 @@ Production sets at least DEBUG=0, SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_UR
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "huey.contrib.djhuey",
+    "yiwang.identity.apps.AxesConfig",
     "yiwang.core",
     "yiwang.identity",
     "yiwang.catalog",
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "yiwang.portal.middleware.PortalErrorPageMiddleware",
+    # last, as axes requires: turns a refused login into its 429 answer (portal.views.errors.locked_out)
+    "axes.middleware.AxesMiddleware",
 ]
 # an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
 CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
@@ -127,6 +131,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked account or address before any password is checked (identity/lockout.py)
+    "axes.backends.AxesStandaloneBackend",
     "yiwang.identity.backends.PhoneOrIdNumberBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -139,6 +145,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lock-out (django-axes, identity/lockout.py): failures within the window, per account (whatever
+# identifier was typed) and per address; a success clears the account's. docs/operations.md.
+YIWANG_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+YIWANG_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ADDRESS", "30"))
+YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = YIWANG_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=YIWANG_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "yiwang.identity.lockout.account_key"
+AXES_HANDLER = "yiwang.identity.lockout.LoginAttempts"
+AXES_LOCKOUT_CALLABLE = "yiwang.portal.views.errors.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up line on every command
+AXES_ENABLE_ADMIN = False  # the Chinese admin of identity/admin.py instead
+AXES_COOLOFF_MESSAGE = _("登录失败次数过多，请稍后再试。")
+AXES_PERMALOCK_MESSAGE = AXES_COOLOFF_MESSAGE
+# never written into the attempts' copy of the submitted form
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "id_number", "phone", "name", "address"]
+
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -213,7 +239,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "yiwang.api.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.exception_handler",
