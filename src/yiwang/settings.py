@@ -4,6 +4,7 @@ Production sets at least DEBUG=0, SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_UR
 (docs/operations.md). With DEBUG=0 the platform refuses to start on the development secrets.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -49,6 +50,13 @@ if not DEBUG and (_problems := production_problems(SECRET_KEY, YIWANG_KEK)):
     # refuse to start: a production site on the development secrets is readable by anyone with the source
     raise ImproperlyConfigured("DEBUG=0（生产环境）但：" + "；".join(_problems) + "。见 docs/operations.md。")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+# Our reverse proxies (addresses or networks, comma-separated): only from them is X-Forwarded-For
+# believed (yiwang.core.http.client_ip). Empty: no proxy, the header is ignored.
+YIWANG_TRUSTED_PROXIES = os.environ.get("YIWANG_TRUSTED_PROXIES", "")
+try:
+    [ipaddress.ip_network(part.strip(), strict=False) for part in YIWANG_TRUSTED_PROXIES.split(",") if part.strip()]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"YIWANG_TRUSTED_PROXIES 应为逗号分隔的地址或网段：{_exc}") from None
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -154,6 +162,7 @@ YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES"
 AXES_FAILURE_LIMIT = YIWANG_LOGIN_FAILURES_PER_ACCOUNT
 AXES_COOLOFF_TIME = timedelta(minutes=YIWANG_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "yiwang.core.http.client_ip"
 AXES_USERNAME_CALLABLE = "yiwang.identity.lockout.account_key"
 AXES_HANDLER = "yiwang.identity.lockout.LoginAttempts"
 AXES_LOCKOUT_CALLABLE = "yiwang.portal.views.errors.locked_out"

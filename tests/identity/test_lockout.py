@@ -157,3 +157,19 @@ def test_counting_failures_reads_the_attempts_through_indexes(client, citizen):
     for sql in statements:
         full = [table for op, table in _explain(sql) if op == "Seq Scan" and table.startswith("axes_")]
         assert not full, sql
+
+
+def test_the_address_is_the_one_our_proxy_forwarded(client, citizen, settings):
+    """Behind a trusted proxy each forwarded client has its own count; a rotating header from
+    anyone else changes nothing (core.http.client_ip, shared with the progress-query throttle)."""
+    for n in range(30):
+        log_in(client, f"139{n:08d}", "Yiwang@2026", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    assert log_in(client, PHONE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.200").status_code == 429
+    AccessAttempt.objects.all().delete()
+
+    settings.YIWANG_TRUSTED_PROXIES = "127.0.0.1"  # the test client's peer address is our proxy
+    for n in range(30):
+        log_in(client, f"139{n:08d}", "Yiwang@2026", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    assert log_in(client, PHONE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+    assert log_in(client, PHONE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
