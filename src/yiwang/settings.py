@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yiwang.identity.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "yiwang.portal.middleware.PortalErrorPageMiddleware",
@@ -174,6 +175,12 @@ AXES_PERMALOCK_MESSAGE = AXES_COOLOFF_MESSAGE
 # never written into the attempts' copy of the submitted form
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "id_number", "phone", "name", "address"]
 
+# Sessions (identity/sessions.py): everyone's ends SESSION_COOKIE_AGE seconds after it was last
+# written (default 8 hours); a staff session also when the browser closes and after
+# YIWANG_STAFF_IDLE_MINUTES without a request. Logging out deletes the session on the server.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+YIWANG_STAFF_IDLE_MINUTES = int(os.environ.get("YIWANG_STAFF_IDLE_MINUTES", "30"))
+
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -247,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "yiwang.api.authentication.SessionAuthentication",
         "yiwang.api.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
