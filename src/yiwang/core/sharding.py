@@ -37,6 +37,11 @@ LAYOUT: dict[str, str] = {
     "auth.Group_permissions": REFERENCE,
     "contenttypes.ContentType": REFERENCE,
     "sessions.Session": LOCAL,  # moves to Redis with several app servers (SESSION_ENGINE), see the doc
+    # login lock-out (django-axes) and its access log: security bookkeeping, read by account or address
+    "axes.AccessAttempt": LOCAL,
+    "axes.AccessAttemptExpiration": LOCAL,
+    "axes.AccessFailureLog": LOCAL,
+    "axes.AccessLog": LOCAL,
     # core
     "core.CalendarYear": REFERENCE,
     "core.CalendarDay": REFERENCE,
