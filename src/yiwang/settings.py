@@ -175,6 +175,12 @@ AXES_PERMALOCK_MESSAGE = AXES_COOLOFF_MESSAGE
 # never written into the attempts' copy of the submitted form
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "id_number", "phone", "name", "address"]
 
+# Password reset by SMS code (identity/services.py): the code's lifetime, wrong tries per code,
+# codes per number and hour.
+YIWANG_RESET_CODE_MINUTES = int(os.environ.get("YIWANG_RESET_CODE_MINUTES", "10"))
+YIWANG_RESET_CODE_ATTEMPTS = int(os.environ.get("YIWANG_RESET_CODE_ATTEMPTS", "5"))
+YIWANG_RESET_CODES_PER_HOUR = int(os.environ.get("YIWANG_RESET_CODES_PER_HOUR", "5"))
+
 # Sessions (identity/sessions.py): everyone's ends SESSION_COOKIE_AGE seconds after it was last
 # written (default 8 hours); a staff session also when the browser closes and after
 # YIWANG_STAFF_IDLE_MINUTES without a request. Logging out deletes the session on the server.

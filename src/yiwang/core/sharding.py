@@ -59,6 +59,7 @@ LAYOUT: dict[str, str] = {
     "identity.NaturalPerson": REFERENCE,
     "identity.LegalPerson": REFERENCE,
     "identity.AgentAuthorization": REFERENCE,
+    "identity.PasswordResetCode": LOCAL,  # short-lived SMS codes, by phone number
     # catalog: 125 k items, read by every case and every search, changed by catalog managers only
     "catalog.ServiceItem": REFERENCE,
     "catalog.ItemVersion": REFERENCE,

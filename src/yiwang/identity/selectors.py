@@ -39,6 +39,12 @@ def roles_of(user: User) -> frozenset[str]:
     return frozenset(StaffRole.objects.filter(user=user).values_list("role", flat=True))
 
 
+def is_staff_account(user: User) -> bool:
+    """Staff: a role in any department, or the admin's flags. Their sessions are stricter, and their
+    passwords are reset by an administrator, never by SMS."""
+    return bool(user.is_staff or user.is_superuser or roles_of(user))
+
+
 def has_role(user: User, role: str, department: Department | None = None) -> bool:
     if not user or not user.is_authenticated:
         return False

@@ -17,16 +17,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .selectors import roles_of
+from .selectors import is_staff_account
 
 IDLE_KEY = "yiwang_idle_limit"  # seconds; only in staff sessions
 SEEN_KEY = "yiwang_seen"  # epoch seconds of the last request that counted
 # the last-seen time is written at most this often: not a session write on every request
 SEEN_GRANULARITY = 60
-
-
-def is_staff_account(user) -> bool:
-    return bool(user.is_staff or user.is_superuser or roles_of(user))
 
 
 def on_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
