@@ -4,7 +4,9 @@ Production sets at least DEBUG=0, SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_UR
 (docs/operations.md). With DEBUG=0 the platform refuses to start on the development secrets.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +50,13 @@ if not DEBUG and (_problems := production_problems(SECRET_KEY, YIWANG_KEK)):
     # refuse to start: a production site on the development secrets is readable by anyone with the source
     raise ImproperlyConfigured("DEBUG=0（生产环境）但：" + "；".join(_problems) + "。见 docs/operations.md。")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+# Our reverse proxies (addresses or networks, comma-separated): only from them is X-Forwarded-For
+# believed (yiwang.core.http.client_ip). Empty: no proxy, the header is ignored.
+YIWANG_TRUSTED_PROXIES = os.environ.get("YIWANG_TRUSTED_PROXIES", "")
+try:
+    [ipaddress.ip_network(part.strip(), strict=False) for part in YIWANG_TRUSTED_PROXIES.split(",") if part.strip()]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"YIWANG_TRUSTED_PROXIES 应为逗号分隔的地址或网段：{_exc}") from None
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -64,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "huey.contrib.djhuey",
+    "yiwang.identity.apps.AxesConfig",
     "yiwang.core",
     "yiwang.identity",
     "yiwang.catalog",
@@ -82,9 +92,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yiwang.identity.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "yiwang.portal.middleware.PortalErrorPageMiddleware",
+    # last, as axes requires: turns a refused login into its 429 answer (portal.views.errors.locked_out)
+    "axes.middleware.AxesMiddleware",
 ]
 # an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
 CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
@@ -127,6 +140,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked account or address before any password is checked (identity/lockout.py)
+    "axes.backends.AxesStandaloneBackend",
     "yiwang.identity.backends.PhoneOrIdNumberBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -139,6 +154,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lock-out (django-axes, identity/lockout.py): failures within the window, per account (whatever
+# identifier was typed) and per address; a success clears the account's. docs/operations.md.
+YIWANG_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+YIWANG_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ADDRESS", "30"))
+YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = YIWANG_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=YIWANG_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "yiwang.core.http.client_ip"
+AXES_USERNAME_CALLABLE = "yiwang.identity.lockout.account_key"
+AXES_HANDLER = "yiwang.identity.lockout.LoginAttempts"
+AXES_LOCKOUT_CALLABLE = "yiwang.portal.views.errors.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up line on every command
+AXES_ENABLE_ADMIN = False  # the Chinese admin of identity/admin.py instead
+AXES_COOLOFF_MESSAGE = _("登录失败次数过多，请稍后再试。")
+AXES_PERMALOCK_MESSAGE = AXES_COOLOFF_MESSAGE
+# never written into the attempts' copy of the submitted form
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "id_number", "phone", "name", "address"]
+
+# Password reset by SMS code (identity/services.py): the code's lifetime, wrong tries per code,
+# codes per number and hour.
+YIWANG_RESET_CODE_MINUTES = int(os.environ.get("YIWANG_RESET_CODE_MINUTES", "10"))
+YIWANG_RESET_CODE_ATTEMPTS = int(os.environ.get("YIWANG_RESET_CODE_ATTEMPTS", "5"))
+YIWANG_RESET_CODES_PER_HOUR = int(os.environ.get("YIWANG_RESET_CODES_PER_HOUR", "5"))
+
+# Sessions (identity/sessions.py): everyone's ends SESSION_COOKIE_AGE seconds after it was last
+# written (default 8 hours); a staff session also when the browser closes and after
+# YIWANG_STAFF_IDLE_MINUTES without a request. Logging out deletes the session on the server.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+YIWANG_STAFF_IDLE_MINUTES = int(os.environ.get("YIWANG_STAFF_IDLE_MINUTES", "30"))
+
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -215,8 +263,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "yiwang.api.authentication.SessionAuthentication",
+        "yiwang.api.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.exception_handler",

@@ -6,9 +6,12 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.static import serve
 
+from yiwang.portal.forms import AdminLoginForm
+
 admin.site.site_header = "一网 · 政务服务平台管理"
 admin.site.site_title = "一网管理后台"
 admin.site.index_title = "管理首页"
+admin.site.login_form = AdminLoginForm  # says when too many failures locked the account
 
 # Chinese pages in the portal's style (JSON under /api/); Django uses them with DEBUG=0
 handler400 = "yiwang.portal.views.errors.bad_request"

@@ -37,6 +37,11 @@ LAYOUT: dict[str, str] = {
     "auth.Group_permissions": REFERENCE,
     "contenttypes.ContentType": REFERENCE,
     "sessions.Session": LOCAL,  # read from Redis (cached_db) in production, written through; see the doc
+    # login lock-out (django-axes) and its access log: security bookkeeping, read by account or address
+    "axes.AccessAttempt": LOCAL,
+    "axes.AccessAttemptExpiration": LOCAL,
+    "axes.AccessFailureLog": LOCAL,
+    "axes.AccessLog": LOCAL,
     # core
     "core.CalendarYear": REFERENCE,
     "core.CalendarDay": REFERENCE,
@@ -54,6 +59,7 @@ LAYOUT: dict[str, str] = {
     "identity.NaturalPerson": REFERENCE,
     "identity.LegalPerson": REFERENCE,
     "identity.AgentAuthorization": REFERENCE,
+    "identity.PasswordResetCode": LOCAL,  # short-lived SMS codes, by phone number
     # catalog: 125 k items, read by every case and every search, changed by catalog managers only
     "catalog.ServiceItem": REFERENCE,
     "catalog.ItemVersion": REFERENCE,
