@@ -13,6 +13,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from .conftest import files_for
 
@@ -95,6 +96,11 @@ def test_a_summary_is_what_the_declared_fields_give(world, submit, accepted):
         fast = CaseSummaryOut(case).data
         assert fast == serializers.ModelSerializer.to_representation(CaseSummaryOut(), case)
         assert fast["applicant"] in {"张三", "河源市好味餐饮有限公司"}
+        assert fast["status_display"] in {"已申报，待受理", "已受理"}
+        with translation.override("en"):  # the labels are remembered per language
+            english = CaseSummaryOut(case).data
+            assert english == serializers.ModelSerializer.to_representation(CaseSummaryOut(), case)
+            assert english["status_display"] in {"Submitted, awaiting acceptance", "Accepted"}
 
 
 def test_with_the_production_session_store_a_signed_in_page_reads_no_session_row(world, submit, client, settings):
