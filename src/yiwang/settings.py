@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: its line has the status and duration of everything below, redirects to HTTPS included
+    "yiwang.core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -312,15 +314,62 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: JSON lines (python-json-logger), ID numbers and phone numbers masked by a filter on every
+# handler; to the console by default, to a file rotated at midnight and kept YIWANG_LOG_RETENTION_DAYS
+# days (six months by default: level-3 protection keeps logs at least that long), and/or to syslog
+# (docs/operations.md, "Logs").
+YIWANG_LOG_FILE = os.environ.get("YIWANG_LOG_FILE", "")
+YIWANG_LOG_SYSLOG = os.environ.get("YIWANG_LOG_SYSLOG", "")
+YIWANG_LOG_RETENTION_DAYS = int(os.environ.get("YIWANG_LOG_RETENTION_DAYS", "183"))
+
+
+def syslog_address(value: str) -> str | tuple[str, int]:
+    """A socket path (/dev/log) or host[:port] (UDP, port 514 by default)."""
+    if value.startswith("/"):
+        return value
+    host, _sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+    return host, int(port or 514)
+
+
+_log_output = {"formatter": "json", "filters": ["mask_personal_data"]}
+_log_handlers: dict = {"console": {"class": "logging.StreamHandler", **_log_output}}
+if YIWANG_LOG_FILE:
+    _log_handlers["file"] = {
+        "class": "logging.handlers.TimedRotatingFileHandler",
+        "filename": YIWANG_LOG_FILE,
+        "when": "midnight",
+        "backupCount": YIWANG_LOG_RETENTION_DAYS,
+        "encoding": "utf-8",
+        **_log_output,
+    }
+if YIWANG_LOG_SYSLOG:
+    _log_handlers["syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": syslog_address(YIWANG_LOG_SYSLOG),
+        "facility": os.environ.get("YIWANG_LOG_SYSLOG_FACILITY", "local0"),
+        **_log_output,
+    }
+LOG_OUTPUTS = [h for h in ("file", "syslog") if h in _log_handlers] or ["console"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"mask_personal_data": {"()": "yiwang.core.logs.MaskPersonalData"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        }
+    },
+    "handlers": _log_handlers,
+    "root": {"handlers": LOG_OUTPUTS, "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # a handler of its own keeps the huey consumer from adding a second one (doubled lines)
-        "huey": {"handlers": ["console"], "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
+        "huey": {"handlers": LOG_OUTPUTS, "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
     },
 }
 
