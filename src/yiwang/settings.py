@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "huey.contrib.djhuey",
     "yiwang.identity.apps.AxesConfig",
     "yiwang.core",
@@ -84,7 +86,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: its line has the status and duration of everything below, redirects to HTTPS included
+    "yiwang.core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiwang.portal.middleware.ChineseFirstLocaleMiddleware",
@@ -101,6 +106,28 @@ MIDDLEWARE = [
 ]
 # an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
 CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from this site only, never
+# inline — the templates carry no <script>/<style> blocks, style= attributes or on…= handlers; an
+# inline script that must stay takes the request's nonce (csp_nonce), which adds 'nonce-…' here.
+# data: images are the icons that the Swagger UI and the admin's stylesheets embed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"  # stricter than strict-origin-when-cross-origin: no referrer leaves the site
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 ROOT_URLCONF = "yiwang.urls"
 WSGI_APPLICATION = "yiwang.wsgi.application"
@@ -277,28 +304,85 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set shared by several serializers (and a clean `yiwang check --deploy`)
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "yiwang.cases.models.Status",
+        "DeliveryMethodEnum": "yiwang.cases.models.DeliveryMethod",
+        "StageKindEnum": "yiwang.catalog.models.Stage.Kind",
+        "ItemVersionStatusEnum": "yiwang.catalog.models.ItemVersion.Status",
+    },
 }
+
+# Logs: JSON lines (python-json-logger), ID numbers and phone numbers masked by a filter on every
+# handler; to the console by default, to a file rotated at midnight and kept YIWANG_LOG_RETENTION_DAYS
+# days (six months by default: level-3 protection keeps logs at least that long), and/or to syslog
+# (docs/operations.md, "Logs").
+YIWANG_LOG_FILE = os.environ.get("YIWANG_LOG_FILE", "")
+YIWANG_LOG_SYSLOG = os.environ.get("YIWANG_LOG_SYSLOG", "")
+YIWANG_LOG_RETENTION_DAYS = int(os.environ.get("YIWANG_LOG_RETENTION_DAYS", "183"))
+
+
+def syslog_address(value: str) -> str | tuple[str, int]:
+    """A socket path (/dev/log) or host[:port] (UDP, port 514 by default)."""
+    if value.startswith("/"):
+        return value
+    host, _sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+    return host, int(port or 514)
+
+
+_log_output = {"formatter": "json", "filters": ["mask_personal_data"]}
+_log_handlers: dict = {"console": {"class": "logging.StreamHandler", **_log_output}}
+if YIWANG_LOG_FILE:
+    _log_handlers["file"] = {
+        "class": "logging.handlers.TimedRotatingFileHandler",
+        "filename": YIWANG_LOG_FILE,
+        "when": "midnight",
+        "backupCount": YIWANG_LOG_RETENTION_DAYS,
+        "encoding": "utf-8",
+        **_log_output,
+    }
+if YIWANG_LOG_SYSLOG:
+    _log_handlers["syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": syslog_address(YIWANG_LOG_SYSLOG),
+        "facility": os.environ.get("YIWANG_LOG_SYSLOG_FACILITY", "local0"),
+        **_log_output,
+    }
+LOG_OUTPUTS = [h for h in ("file", "syslog") if h in _log_handlers] or ["console"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"mask_personal_data": {"()": "yiwang.core.logs.MaskPersonalData"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        }
+    },
+    "handlers": _log_handlers,
+    "root": {"handlers": LOG_OUTPUTS, "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # a handler of its own keeps the huey consumer from adding a second one (doubled lines)
-        "huey": {"handlers": ["console"], "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
+        "huey": {"handlers": LOG_OUTPUTS, "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
     },
 }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
     # TLS ends at the reverse proxy (nginx), which must set X-Forwarded-Proto itself
     if env_bool("TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    # HSTS: browsers come back over HTTPS only, for a year by default. Django sends the header on
+    # HTTPS answers only, so a site on plain HTTP (docs/operations.md, "Without TLS") is unaffected.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # the preload list takes only a policy that covers the subdomains
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_INCLUDE_SUBDOMAINS)

@@ -1,10 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.static import serve
 
 from yiwang.portal.forms import AdminLoginForm
 
@@ -25,6 +23,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("favicon.ico"), permanent=True)
 
 
+# No route serves MEDIA_ROOT, not even with DEBUG=1: uploaded materials, receipts and licence files
+# are handed out only by the download views that check who asks.
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
@@ -32,6 +32,3 @@ urlpatterns = [
     path("api/", include("yiwang.api.urls")),
     path("", include("yiwang.portal.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,5 +1,5 @@
 """The client's address, the same for every counter that is kept per address (login lock-out, the
-progress-query throttle).
+progress-query throttle) and in the request and security logs.
 
 ``X-Forwarded-For`` is anyone's to write: it is believed only when the direct peer (REMOTE_ADDR) is
 one of our own proxies (``YIWANG_TRUSTED_PROXIES``, addresses or networks; empty = no proxy, the
