@@ -76,7 +76,9 @@ def test_api_answer_and_docs_have_the_security_headers(live_server):
 
 
 def yiwang(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "TLS_", "DATABASE_URL"))}
+    # a production process starts without the test run's own settings (the browser tests' async switch)
+    ours = ("SECURE_", "TLS_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     environment |= {"DJANGO_SETTINGS_MODULE": "yiwang.settings", "YIWANG_DATA_DIR": str(tmp_path)} | env
     return subprocess.run(
         [sys.executable, "-m", "yiwang.cli", *args], env=environment, capture_output=True, text=True, cwd=tmp_path

@@ -4,7 +4,7 @@ from urllib.parse import unquote
 
 import pytest
 from catalog.pdftools import embeds_cjk_font, info_string
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -134,7 +134,10 @@ def test_every_stage_has_staff_to_do_it(loaded):
             assert StaffRole.objects.filter(department=department, role=stage.role).exists(), (version.name, stage)
 
 
-def test_accounts_log_in_with_the_documented_password(loaded):
+def test_accounts_log_in_with_the_documented_password(loaded, rf):
+    def authenticate(**credentials):  # as the login form does: the lock-out counts by request
+        return django_authenticate(rf.post("/login/"), **credentials)
+
     for username in ["admin", "catalog", "supervisor", "window", "scjg_handler", "zr_reviewer", "yc_mz_approver"]:
         assert authenticate(username=username, password=demo_data().password) is not None, username
     admin = User.objects.get(username="admin")

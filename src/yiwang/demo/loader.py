@@ -105,7 +105,9 @@ def _catalog_group() -> Group:
     group, _ = Group.objects.get_or_create(name=CATALOG_GROUP)
     group.permissions.set(
         Permission.objects.filter(content_type__app_label="catalog")
-        | Permission.objects.filter(content_type__app_label="identity", codename__startswith="view_")
+        | Permission.objects.filter(content_type__app_label="identity", codename__startswith="view_").exclude(
+            codename="view_passwordresetcode"  # the codes of password resets are nobody's to browse
+        )
     )
     return group
 
