@@ -209,6 +209,12 @@ if env_bool("YIWANG_HUEY_IMMEDIATE", False):
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies through the one depth-limited parse of client JSON (core/jsonin.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "yiwang.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -301,7 +300,6 @@ class Verify(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
         request={

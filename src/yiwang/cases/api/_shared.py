@@ -6,13 +6,13 @@ makes one documented endpoint per transition ``POST /api/cases/{number}/<action>
 
 from __future__ import annotations
 
-import json
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.core.jsonin import JSONField, parse_json
 
 from .. import clock, selectors, supervision
 from ..models import Case, CaseDocument, CaseMaterial, CaseTask, DeliveryMethod, PaymentOrder
@@ -320,7 +321,9 @@ class _In(serializers.Serializer):
 
 class ApplicationIn(_In):
     item = serializers.CharField(required=False, help_text="事项实施编码或编号（新申请时必填）")
-    form_data = serializers.JSONField(required=False, help_text="申请表（JSON 对象；multipart 时为 JSON 字符串）")
+    form_data = JSONField(
+        required=False, label=gettext_lazy("申请表"), help_text="申请表（JSON 对象；multipart 时为 JSON 字符串）"
+    )
     applicant_org = serializers.CharField(
         required=False, allow_blank=True, help_text="以单位名义申请时的统一社会信用代码"
     )
@@ -341,10 +344,7 @@ def _form_data(data) -> dict | None:
     if raw in (None, ""):
         return None
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise InvalidInput(_("申请表须为 JSON 对象。"), field="form_data") from None
+        raw = parse_json(raw, field="form_data", label=_("申请表"))
     if not isinstance(raw, dict):
         raise InvalidInput(_("申请表须为 JSON 对象。"), field="form_data")
     return raw
