@@ -73,3 +73,36 @@ def test_malformed_json_body_is_a_400_with_a_code(live_server, world):
     assert reply.status == 400
     assert reply.json["code"] == "invalid_json"
     assert "请求正文不是有效的 JSON" in reply.json["detail"]
+
+
+TWENTY_MB = 20 * 1024 * 1024
+
+
+def _too_large(reply) -> None:
+    assert reply.status == 413, (reply.status, reply.body[:300])
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert reply.json["code"] == "too_large"
+    assert "11 MB" in reply.json["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twenty_megabyte_body_answers_json_413_with_the_limit(live_server, world):
+    api = Api(live_server.url, world.citizen_user)
+    big = json.dumps({"item": world.item.code, "form_data": {"note": "x" * TWENTY_MB}}).encode()
+    json_headers = {"Content-Type": "application/json"}
+    _too_large(api.post("/api/cases/drafts/", raw=big, headers=json_headers))
+    _too_large(Api(live_server.url).post("/api/licences/verify/", raw=big, headers=json_headers))
+    # a form field (not a file) of 20 MB in a multipart body is refused while DRF parses the request
+    _too_large(api.post("/api/cases/drafts/", fields={"item": world.item.code, "form_data": "x" * TWENTY_MB}))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twenty_megabyte_form_on_a_portal_page_answers_a_chinese_413_page(live_server):
+    body = b"file=" + b"x" * TWENTY_MB
+    reply = Api(live_server.url).post(
+        "/licences/verify/", raw=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert reply.status == 413
+    assert reply.headers["Content-Type"].startswith("text/html")
+    page = reply.body.decode()
+    assert "提交的内容过大" in page and "11 MB" in page

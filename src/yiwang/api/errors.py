@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
@@ -11,10 +12,12 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from yiwang.core.errors import YiwangError
+from yiwang.core.errors import YiwangError, request_too_big
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # a multipart field over the limit, found while DRF parses
+        exc = request_too_big()
     if isinstance(exc, YiwangError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 
 class YiwangError(Exception):
     """Base of every business error: a Chinese message for the user, an HTTP status, optional field."""
@@ -59,3 +62,11 @@ class Conflict(YiwangError):
 class TooLarge(YiwangError):
     status = 413
     code = "too_large"
+
+
+def request_too_big() -> TooLarge:
+    """Django's RequestDataTooBig (a body over DATA_UPLOAD_MAX_MEMORY_SIZE) as the platform's 413,
+    with the limit in the message."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    megabytes = f"{limit / (1024 * 1024):.1f}".removesuffix(".0")
+    return TooLarge(_("提交的内容过大：一次请求最多 %(n)s MB。") % {"n": megabytes})
