@@ -106,3 +106,67 @@ def test_a_twenty_megabyte_form_on_a_portal_page_answers_a_chinese_413_page(live
     assert reply.headers["Content-Type"].startswith("text/html")
     page = reply.body.decode()
     assert "提交的内容过大" in page and "11 MB" in page
+
+
+NINE_MB = 9 * 1024 * 1024
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_overlong_value_for_a_short_field_is_refused_naming_the_field(live_server, world):
+    from yiwang.cases.models import Case
+
+    api = Api(live_server.url, world.citizen_user)
+    # 申请人姓名 allows 30 characters: a draft does not keep 9 MB of it
+    form = dict(world.form, applicant_name="z" * NINE_MB)
+    reply = api.post("/api/cases/drafts/", json_body={"item": world.item.code, "form_data": form})
+    assert reply.status == 400
+    assert reply.json["field"] == "applicant_name"
+    assert "「申请人姓名」不能超过30个字" in reply.json["detail"]
+    # nor a number-like field (a phone) or a field of its form given as a structure
+    form = dict(world.form, phone="1" * 5000, note={"a": [1, 2]})
+    reply = api.post("/api/cases/drafts/", json_body={"item": world.item.code, "form_data": form})
+    assert reply.status == 400 and set(reply.json["errors"]) == {"phone", "note"}
+    assert not Case.objects.exists()
+    # a submission that fails keeps what was typed in a draft, but not the 9 MB
+    reply = api.post(
+        "/api/cases/",
+        fields={"item": world.item.code, "form_data": dict(world.form, note="备" * 300_000)},
+        headers={"Idempotency-Key": "long-note"},
+    )
+    assert reply.status == 400 and "「备注」不能超过2000个字" in reply.json["errors"]["note"]
+    assert all(len(str(v)) < 2001 for case in Case.objects.all() for v in case.form_data.values())
+    # the case's own fields: the delivery address is 200 characters at most
+    reply = api.post("/api/cases/drafts/", json_body={"item": world.item.code, "delivery_address": "h" * NINE_MB})
+    assert reply.status == 400 and reply.json["field"] == "delivery_address"
+    assert "delivery_address" in reply.json["detail"] and "200" in reply.json["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_window_registration_bounds_the_new_applicant_fields(live_server, world):
+    from cases.conftest import PDF
+
+    from yiwang.identity.models import NaturalPerson
+
+    clerk = Api(live_server.url, world.clerk)
+    fields = {
+        "item": world.item.code,
+        "id_number": "440101199001011237",
+        "name": "w" * NINE_MB,
+        "address": "路" * 300,
+        "form_data": world.form,
+    }
+    files = {f"material_{m.pk}": ("a.pdf", PDF) for m in world.materials[:2]}
+    reply = clerk.post("/api/window/cases/", fields=fields, files=files)
+    assert reply.status == 400
+    assert set(reply.json["errors"]) == {"name", "address"}
+    assert "字段 name" in reply.json["detail"] and "字段 address" in reply.json["detail"]
+    assert not NaturalPerson.objects.filter(id_number="440101199001011237").exists()
+
+
+@pytest.mark.django_db
+def test_portal_staff_forms_bound_their_free_text(world):
+    from yiwang.portal.forms_cases import CommentForm, ReasonForm
+
+    for form in (ReasonForm(data={"reason": "理" * 3000}), CommentForm(data={"comment": "意" * 3000})):
+        assert not form.is_valid()
+        assert "2000" in str(form.errors)

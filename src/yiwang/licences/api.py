@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.core.fields import max_length
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import SIGNER_ID, public_key_pem
 from yiwang.identity.models import Department
@@ -28,6 +29,7 @@ from yiwang.identity.models import Department
 from . import selectors, services
 from .display import licence_json
 from .files import envelope_bytes, file_name, licence_pdf, qr_data_uri, verify_url
+from .models import Licence
 from .selectors import Access
 from .verification import MAX_FILE_BYTES, QR_TOKEN_TTL, SHOW_CHOICES, check_scanned, make_qr_token, verify_file
 
@@ -243,6 +245,15 @@ ACTIONS = {
 }
 
 
+class LicenceActionIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=max_length(Licence, "status_reason"))
+    valid_until = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD")
+    data = serializers.DictField(required=False, allow_null=True)
+    holder_name = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=max_length(Licence, "holder_name")
+    )
+
+
 class Action(APIView):
     """The issuer's actions. Body: ``reason`` (required); ``valid_until`` for renew; ``data`` and/or
     ``holder_name`` for change. Renew and change answer with the new version."""
@@ -250,15 +261,7 @@ class Action(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=inline_serializer(
-            "LicenceAction",
-            {
-                "reason": serializers.CharField(),
-                "valid_until": serializers.DateField(required=False),
-                "data": serializers.DictField(required=False),
-                "holder_name": serializers.CharField(required=False),
-            },
-        ),
+        request=LicenceActionIn,
         responses=LicenceOut,
         tags=["licences"],
     )
@@ -266,6 +269,8 @@ class Action(APIView):
         licence, access = selectors.licence_for(request.user, identifier)
         if access != Access.ISSUER:
             raise Forbidden(_("只有颁发机构的工作人员可以办理此操作。"))
+        checked = LicenceActionIn(data=request.data)
+        checked.is_valid(raise_exception=True)  # lengths; the services check the rest
         reason = str(request.data.get("reason", ""))
         if action in ACTIONS:
             result = ACTIONS[action](licence, actor=request.user, reason=reason)

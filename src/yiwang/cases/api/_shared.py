@@ -21,7 +21,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.catalog.models import ServiceItem
+from yiwang.core.errors import Forbidden, InvalidInput, NotFound, invalid_fields
+from yiwang.core.fields import FREE_TEXT_MAX_LENGTH, TYPED_CODE_MAX_LENGTH, max_length
 from yiwang.core.jsonin import JSONField, parse_json
 
 from .. import clock, selectors, supervision
@@ -314,25 +316,31 @@ class _In(serializers.Serializer):
     def parse(cls, data) -> dict[str, Any]:
         s = cls(data=data)
         if not s.is_valid():
-            errors = {k: "；".join(str(m) for m in v) for k, v in s.errors.items()}
-            raise InvalidInput(_("请求参数有误：%(e)s") % {"e": "；".join(errors.values())}, errors=errors)
+            raise invalid_fields(s.errors)
         return s.validated_data
 
 
 class ApplicationIn(_In):
-    item = serializers.CharField(required=False, help_text="事项实施编码或编号（新申请时必填）")
+    item = serializers.CharField(
+        required=False, max_length=max_length(ServiceItem, "code"), help_text="事项实施编码或编号（新申请时必填）"
+    )
     form_data = JSONField(
         required=False, label=gettext_lazy("申请表"), help_text="申请表（JSON 对象；multipart 时为 JSON 字符串）"
     )
     applicant_org = serializers.CharField(
-        required=False, allow_blank=True, help_text="以单位名义申请时的统一社会信用代码"
+        required=False,
+        allow_blank=True,
+        max_length=TYPED_CODE_MAX_LENGTH,
+        help_text="以单位名义申请时的统一社会信用代码",
     )
     delivery_method = serializers.ChoiceField(choices=DeliveryMethod.choices, required=False)
-    delivery_address = serializers.CharField(required=False, allow_blank=True)
+    delivery_address = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(Case, "delivery_address")
+    )
 
 
 class ReasonIn(_In):
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    reason = serializers.CharField(allow_blank=True, required=False, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
+from yiwang.core.fields import max_length
 from yiwang.identity import selectors as identity_selectors
 
 from .. import selectors, services
@@ -47,7 +48,12 @@ from ._shared import (
 
 
 class PayIn(_In):
-    order = serializers.CharField(required=False, allow_blank=True, help_text="缺省为该办件的待缴费单")
+    order = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=max_length(PaymentOrder, "number"),
+        help_text="缺省为该办件的待缴费单",
+    )
 
 
 class CaseListCreate(APIView):

@@ -9,6 +9,9 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from yiwang.core.fields import TYPED_CODE_MAX_LENGTH, max_length
+from yiwang.identity.models import LegalPerson, NaturalPerson
+
 from .. import services
 from ._shared import (
     APPLICATION_DOC,
@@ -24,12 +27,14 @@ from ._shared import (
 
 
 class WindowCaseIn(ApplicationIn):
-    id_number = serializers.CharField(help_text="申请人（或经办人）公民身份号码")
-    name = serializers.CharField(required=False, allow_blank=True, help_text="新登记申请人时必填")
-    phone = serializers.CharField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True)
-    org_uscc = serializers.CharField(required=False, allow_blank=True)
-    org_name = serializers.CharField(required=False, allow_blank=True)
+    id_number = serializers.CharField(max_length=TYPED_CODE_MAX_LENGTH, help_text="申请人（或经办人）公民身份号码")
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(NaturalPerson, "name"), help_text="新登记申请人时必填"
+    )
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=max_length(NaturalPerson, "phone"))
+    address = serializers.CharField(required=False, allow_blank=True, max_length=max_length(NaturalPerson, "address"))
+    org_uscc = serializers.CharField(required=False, allow_blank=True, max_length=TYPED_CODE_MAX_LENGTH)
+    org_name = serializers.CharField(required=False, allow_blank=True, max_length=max_length(LegalPerson, "name"))
     accept = serializers.BooleanField(required=False, default=False)
 
 
