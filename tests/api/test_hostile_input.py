@@ -4,10 +4,13 @@ fields. Every one is a 4xx with ``{code, detail}`` naming the field, never a 500
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
 from cases.http import Api
+
+from yiwang.core.ids import make_citizen_id
 
 DEEP = "[" * 1000 + "]" * 1000
 DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
@@ -109,6 +112,7 @@ def test_a_twenty_megabyte_form_on_a_portal_page_answers_a_chinese_413_page(live
 
 
 NINE_MB = 9 * 1024 * 1024
+NEW_ID = make_citizen_id("441602", dt.date(1992, 2, 2), 77)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -145,12 +149,12 @@ def test_an_overlong_value_for_a_short_field_is_refused_naming_the_field(live_se
 def test_window_registration_bounds_the_new_applicant_fields(live_server, world):
     from cases.conftest import PDF
 
-    from yiwang.identity.models import NaturalPerson
+    from yiwang.identity.services import find_person_by_id_number
 
     clerk = Api(live_server.url, world.clerk)
     fields = {
         "item": world.item.code,
-        "id_number": "440101199001011237",
+        "id_number": NEW_ID,
         "name": "w" * NINE_MB,
         "address": "路" * 300,
         "form_data": world.form,
@@ -160,7 +164,7 @@ def test_window_registration_bounds_the_new_applicant_fields(live_server, world)
     assert reply.status == 400
     assert set(reply.json["errors"]) == {"name", "address"}
     assert "字段 name" in reply.json["detail"] and "字段 address" in reply.json["detail"]
-    assert not NaturalPerson.objects.filter(id_number="440101199001011237").exists()
+    assert find_person_by_id_number(NEW_ID) is None
 
 
 @pytest.mark.django_db
@@ -170,3 +174,15 @@ def test_portal_staff_forms_bound_their_free_text(world):
     for form in (ReasonForm(data={"reason": "理" * 3000}), CommentForm(data={"comment": "意" * 3000})):
         assert not form.is_valid()
         assert "2000" in str(form.errors)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_window_api_refuses_a_script_as_a_new_applicants_name(live_server, world):
+    from cases.conftest import PDF
+
+    fields = {"item": world.item.code, "id_number": NEW_ID, "name": "<script>x</script>"}
+    fields["form_data"] = world.form
+    files = {f"material_{m.pk}": ("a.pdf", PDF) for m in world.materials[:2]}
+    reply = Api(live_server.url, world.clerk).post("/api/window/cases/", fields=fields, files=files)
+    assert reply.status == 400 and reply.json["field"] == "name"
+    assert "姓名含有不允许的字符" in reply.json["detail"]
