@@ -209,7 +209,7 @@ if env_bool("YIWANG_HUEY_IMMEDIATE", False):
     HUEY["immediate"] = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "yiwang.api.schema.AutoSchema",
     # JSON bodies through the one depth-limited parse of client JSON (core/jsonin.py)
     "DEFAULT_PARSER_CLASSES": [
         "yiwang.api.parsers.JSONParser",
@@ -218,9 +218,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # Basic first: an anonymous call is answered 401 with its WWW-Authenticate challenge (DRF takes the
+    # header from the first class; the session one has none and would make it a 403)
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.exception_handler",

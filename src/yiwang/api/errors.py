@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from yiwang.core.errors import YiwangError, invalid_fields, request_too_big
+from yiwang.core.errors import InvalidInput, YiwangError, invalid_fields, request_too_big
 
 
 def exception_handler(exc, context):
@@ -26,8 +26,9 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             body["errors"] = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, DRFValidationError) and isinstance(exc.detail, dict):
-        exc = invalid_fields(exc.detail)
+    if isinstance(exc, DRFValidationError):  # a serializer's errors, by field or as a list
+        detail = exc.detail
+        exc = invalid_fields(detail) if isinstance(detail, dict) else InvalidInput("；".join(map(str, detail)))
         return Response(exc.as_dict(), status=exc.status)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:

@@ -133,12 +133,21 @@ class KeyPem(APIView):
         return HttpResponse(public_key_pem(bytes(key.public_key)), content_type="application/x-pem-file")
 
 
+class LicenceTypeOut(serializers.Serializer):
+    code = serializers.CharField(help_text="证照类型代码")
+    name = serializers.CharField()
+    issuer_kind = serializers.CharField(help_text="颁发机构类别")
+    holder_kind = serializers.CharField(help_text="持证主体类别：person / organisation / any")
+    validity_years = serializers.IntegerField(allow_null=True, help_text="有效期（年）；空为长期")
+    fields = serializers.ListField(child=serializers.DictField(), help_text="照面信息字段定义")
+
+
 class TypeList(APIView):
     """证照目录: the licence types and the data fields each carries."""
 
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["licences"], responses=OpenApiTypes.OBJECT)
+    @extend_schema(tags=["licences"], responses=LicenceTypeOut(many=True))
     def get(self, request):
         return Response(
             [

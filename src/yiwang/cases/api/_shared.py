@@ -26,7 +26,7 @@ from yiwang.core.errors import Forbidden, InvalidInput, NotFound, invalid_fields
 from yiwang.core.fields import FREE_TEXT_MAX_LENGTH, TYPED_CODE_MAX_LENGTH, max_length
 from yiwang.core.jsonin import JSONField, parse_json
 
-from .. import clock, selectors, supervision
+from .. import clock, selectors, services, supervision
 from ..models import Case, CaseDocument, CaseMaterial, CaseTask, DeliveryMethod, PaymentOrder
 
 TAG = "办件"
@@ -372,6 +372,12 @@ def _uploads(request) -> tuple[dict, dict]:
 def _detail(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.case_for_user(request.user, case.number or case.pk)
     return Response(CaseDetailOut(fresh, context={"request": request}).data, status=code)
+
+
+def created_or_replayed(case: Case) -> int:
+    """201 for the case this request created, 200 for the one an earlier request with the same
+    Idempotency-Key created — also when the two raced (the services tell which)."""
+    return status.HTTP_200_OK if services.is_replay(case) else status.HTTP_201_CREATED
 
 
 def _idempotency_key(request) -> str:

@@ -114,6 +114,8 @@ class ExtensionDecision(APIView):
 
 class WorkQueue(APIView):
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(
         tags=[STAFF_TAG],
@@ -131,7 +133,7 @@ class WorkQueue(APIView):
             department=int(department) if department and department.isdigit() else None,
             role=request.query_params.get("role") or None,
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(tasks, request, view=self)
         return paginator.get_paginated_response(
             [{"task": TaskOut(t).data, "case": CaseSummaryOut(t.case).data} for t in page]
@@ -140,10 +142,12 @@ class WorkQueue(APIView):
 
 class AcceptanceQueue(APIView):
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(tags=[STAFF_TAG], summary="待受理办件", responses=CaseSummaryOut(many=True))
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(summary_rows(selectors.acceptance_queue(request.user)), request, view=self)
         return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
 
@@ -172,6 +176,8 @@ class SupervisedCases(APIView):
     """效能监督: the red and yellow open cases of the supervisor's regions; read only."""
 
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(
         tags=[STAFF_TAG],
@@ -194,7 +200,7 @@ class SupervisedCases(APIView):
         cases = supervision.supervised_cases(
             request.user, department=int(department) if department.isdigit() else None, level=level
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = selectors.attach_overdue_days(paginator.paginate_queryset(cases, request, view=self))
         return paginator.get_paginated_response(SupervisedCaseOut(page, many=True).data)
 

@@ -4,8 +4,8 @@ of any department, finding or registering the applicant by ID number.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -23,6 +23,7 @@ from ._shared import (
     _form_data,
     _idempotency_key,
     _uploads,
+    created_or_replayed,
 )
 
 
@@ -48,7 +49,10 @@ class WindowCaseCreate(APIView):
         + APPLICATION_DOC,
         parameters=[IDEMPOTENCY],
         request={"multipart/form-data": WindowCaseIn, "application/json": WindowCaseIn},
-        responses={201: CaseDetailOut},
+        responses={
+            201: CaseDetailOut,
+            200: OpenApiResponse(CaseDetailOut, description="同一 Idempotency-Key 的重试：首次提交的同一办件"),
+        },
     )
     def post(self, request):
         data = WindowCaseIn.parse(request.data)
@@ -70,4 +74,4 @@ class WindowCaseCreate(APIView):
             accept=data.get("accept", False),
             idempotency_key=_idempotency_key(request),
         )
-        return _detail(request, case, status.HTTP_201_CREATED)
+        return _detail(request, case, created_or_replayed(case))
