@@ -4,10 +4,13 @@ Production sets at least DEBUG=0, SECRET_KEY, YIWANG_KEK, DATABASE_URL, REDIS_UR
 (docs/operations.md). With DEBUG=0 the platform refuses to start on the development secrets.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +51,13 @@ if not DEBUG and (_problems := production_problems(SECRET_KEY, YIWANG_KEK)):
     # refuse to start: a production site on the development secrets is readable by anyone with the source
     raise ImproperlyConfigured("DEBUG=0（生产环境）但：" + "；".join(_problems) + "。见 docs/operations.md。")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+# Our reverse proxies (addresses or networks, comma-separated): only from them is X-Forwarded-For
+# believed (yiwang.core.http.client_ip). Empty: no proxy, the header is ignored.
+YIWANG_TRUSTED_PROXIES = os.environ.get("YIWANG_TRUSTED_PROXIES", "")
+try:
+    [ipaddress.ip_network(part.strip(), strict=False) for part in YIWANG_TRUSTED_PROXIES.split(",") if part.strip()]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"YIWANG_TRUSTED_PROXIES 应为逗号分隔的地址或网段：{_exc}") from None
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -63,7 +73,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "huey.contrib.djhuey",
+    "yiwang.identity.apps.AxesConfig",
     "yiwang.core",
     "yiwang.identity",
     "yiwang.catalog",
@@ -74,7 +86,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: its line has the status and duration of everything below, redirects to HTTPS included
+    "yiwang.core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiwang.portal.middleware.ChineseFirstLocaleMiddleware",
@@ -83,12 +98,37 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yiwang.identity.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "yiwang.portal.middleware.PortalErrorPageMiddleware",
+    # last, as axes requires: turns a refused login into its 429 answer (portal.views.errors.locked_out)
+    "axes.middleware.AxesMiddleware",
 ]
 # an expired or foreign form: the portal's Chinese page (JSON under /api/), not Django's English one
 CSRF_FAILURE_VIEW = "yiwang.portal.views.errors.csrf_failure"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from this site only, never
+# inline — the templates carry no <script>/<style> blocks, style= attributes or on…= handlers; an
+# inline script that must stay takes the request's nonce (csp_nonce), which adds 'nonce-…' here.
+# data: images are the icons that the Swagger UI and the admin's stylesheets embed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"  # stricter than strict-origin-when-cross-origin: no referrer leaves the site
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 ROOT_URLCONF = "yiwang.urls"
 WSGI_APPLICATION = "yiwang.wsgi.application"
@@ -128,6 +168,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked account or address before any password is checked (identity/lockout.py)
+    "axes.backends.AxesStandaloneBackend",
     "yiwang.identity.backends.PhoneOrIdNumberBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -140,6 +182,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lock-out (django-axes, identity/lockout.py): failures within the window, per account (whatever
+# identifier was typed) and per address; a success clears the account's. docs/operations.md.
+YIWANG_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+YIWANG_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("YIWANG_LOGIN_FAILURES_PER_ADDRESS", "30"))
+YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = YIWANG_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=YIWANG_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "yiwang.core.http.client_ip"
+AXES_USERNAME_CALLABLE = "yiwang.identity.lockout.account_key"
+AXES_HANDLER = "yiwang.identity.lockout.LoginAttempts"
+AXES_LOCKOUT_CALLABLE = "yiwang.portal.views.errors.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up line on every command
+AXES_ENABLE_ADMIN = False  # the Chinese admin of identity/admin.py instead
+AXES_COOLOFF_MESSAGE = _("登录失败次数过多，请稍后再试。")
+AXES_PERMALOCK_MESSAGE = AXES_COOLOFF_MESSAGE
+# never written into the attempts' copy of the submitted form
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "id_number", "phone", "name", "address"]
+
+# Password reset by SMS code (identity/services.py): the code's lifetime, wrong tries per code,
+# codes per number and hour.
+YIWANG_RESET_CODE_MINUTES = int(os.environ.get("YIWANG_RESET_CODE_MINUTES", "10"))
+YIWANG_RESET_CODE_ATTEMPTS = int(os.environ.get("YIWANG_RESET_CODE_ATTEMPTS", "5"))
+YIWANG_RESET_CODES_PER_HOUR = int(os.environ.get("YIWANG_RESET_CODES_PER_HOUR", "5"))
+
+# Sessions (identity/sessions.py): everyone's ends SESSION_COOKIE_AGE seconds after it was last
+# written (default 8 hours); a staff session also when the browser closes and after
+# YIWANG_STAFF_IDLE_MINUTES without a request. Logging out deletes the session on the server.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+YIWANG_STAFF_IDLE_MINUTES = int(os.environ.get("YIWANG_STAFF_IDLE_MINUTES", "30"))
+
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -190,6 +265,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 if REDIS_URL:
+    # sessions read from the shared cache, written through to the database: one query less on every
+    # signed-in request, and a logout or expiry seen by every app server at once
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "yiwang",
@@ -221,8 +299,8 @@ REST_FRAMEWORK = {
     # Basic first: an anonymous call is answered 401 with its WWW-Authenticate challenge (DRF takes the
     # header from the first class; the session one has none and would make it a 403)
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "yiwang.api.authentication.BasicAuthentication",
+        "yiwang.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.exception_handler",
@@ -235,28 +313,85 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set shared by several serializers (and a clean `yiwang check --deploy`)
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "yiwang.cases.models.Status",
+        "DeliveryMethodEnum": "yiwang.cases.models.DeliveryMethod",
+        "StageKindEnum": "yiwang.catalog.models.Stage.Kind",
+        "ItemVersionStatusEnum": "yiwang.catalog.models.ItemVersion.Status",
+    },
 }
+
+# Logs: JSON lines (python-json-logger), ID numbers and phone numbers masked by a filter on every
+# handler; to the console by default, to a file rotated at midnight and kept YIWANG_LOG_RETENTION_DAYS
+# days (six months by default: level-3 protection keeps logs at least that long), and/or to syslog
+# (docs/operations.md, "Logs").
+YIWANG_LOG_FILE = os.environ.get("YIWANG_LOG_FILE", "")
+YIWANG_LOG_SYSLOG = os.environ.get("YIWANG_LOG_SYSLOG", "")
+YIWANG_LOG_RETENTION_DAYS = int(os.environ.get("YIWANG_LOG_RETENTION_DAYS", "183"))
+
+
+def syslog_address(value: str) -> str | tuple[str, int]:
+    """A socket path (/dev/log) or host[:port] (UDP, port 514 by default)."""
+    if value.startswith("/"):
+        return value
+    host, _sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+    return host, int(port or 514)
+
+
+_log_output = {"formatter": "json", "filters": ["mask_personal_data"]}
+_log_handlers: dict = {"console": {"class": "logging.StreamHandler", **_log_output}}
+if YIWANG_LOG_FILE:
+    _log_handlers["file"] = {
+        "class": "logging.handlers.TimedRotatingFileHandler",
+        "filename": YIWANG_LOG_FILE,
+        "when": "midnight",
+        "backupCount": YIWANG_LOG_RETENTION_DAYS,
+        "encoding": "utf-8",
+        **_log_output,
+    }
+if YIWANG_LOG_SYSLOG:
+    _log_handlers["syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": syslog_address(YIWANG_LOG_SYSLOG),
+        "facility": os.environ.get("YIWANG_LOG_SYSLOG_FACILITY", "local0"),
+        **_log_output,
+    }
+LOG_OUTPUTS = [h for h in ("file", "syslog") if h in _log_handlers] or ["console"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"mask_personal_data": {"()": "yiwang.core.logs.MaskPersonalData"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        }
+    },
+    "handlers": _log_handlers,
+    "root": {"handlers": LOG_OUTPUTS, "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # a handler of its own keeps the huey consumer from adding a second one (doubled lines)
-        "huey": {"handlers": ["console"], "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
+        "huey": {"handlers": LOG_OUTPUTS, "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"), "propagate": False},
     },
 }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
     # TLS ends at the reverse proxy (nginx), which must set X-Forwarded-Proto itself
     if env_bool("TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    # HSTS: browsers come back over HTTPS only, for a year by default. Django sends the header on
+    # HTTPS answers only, so a site on plain HTTP (docs/operations.md, "Without TLS") is unaffected.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # the preload list takes only a policy that covers the subdomains
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_INCLUDE_SUBDOMAINS)

@@ -264,6 +264,28 @@ def test_public_progress_query(live_server, world, accepted):
     assert public.get(f"/api/progress/?number={case.number}&id_last4=XXXX").status == 404
 
 
+def test_a_rotating_forwarded_header_from_an_untrusted_peer_is_still_limited(live_server, world, accepted):
+    """Anyone may write X-Forwarded-For: from a peer that is not our proxy it changes nothing."""
+    case = accepted()
+    public = Api(live_server.url)
+    url = f"/api/progress/?number={case.number}&id_last4=0000"
+    answers = [public.get(url, headers={"X-Forwarded-For": f"198.51.100.{n}"}).status for n in range(31)]
+    assert answers == [404] * 30 + [429]
+    last4 = world.citizen.id_number[-4:]
+    right = public.get(f"/api/progress/?number={case.number}&id_last4={last4}", headers={"X-Forwarded-For": "1.2.3.4"})
+    assert right.status == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(live_server, world, accepted, settings):
+    settings.YIWANG_TRUSTED_PROXIES = "127.0.0.1,::1"  # the test's own requests come through "the proxy"
+    case = accepted()
+    public = Api(live_server.url)
+    url = f"/api/progress/?number={case.number}&id_last4=0000"
+    assert [public.get(url, headers={"X-Forwarded-For": f"198.51.100.{n}"}).status for n in range(31)] == [404] * 31
+    same = [public.get(url, headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}).status for _ in range(31)]
+    assert same == [404] * 30 + [429]  # the client's own claim on the left (6.6.6.6) is not its address
+
+
 def test_fee_payment_through_the_provider(live_server, world):
     version = published_version(
         department=world.market,

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from .conftest import files_for
 
@@ -95,3 +96,33 @@ def test_a_summary_is_what_the_declared_fields_give(world, submit, accepted):
         fast = CaseSummaryOut(case).data
         assert fast == serializers.ModelSerializer.to_representation(CaseSummaryOut(), case)
         assert fast["applicant"] in {"张三", "河源市好味餐饮有限公司"}
+        assert fast["status_display"] in {"已申报，待受理", "已受理"}
+        with translation.override("en"):  # the labels are remembered per language
+            english = CaseSummaryOut(case).data
+            assert english == serializers.ModelSerializer.to_representation(CaseSummaryOut(), case)
+            assert english["status_display"] in {"Submitted, awaiting acceptance", "Accepted"}
+
+
+def test_with_the_production_session_store_a_signed_in_page_reads_no_session_row(world, submit, client, settings):
+    """Production (REDIS_URL set) keeps sessions in the shared cache, written through to the table: a
+    signed-in request reads its session without a query (here the test's local-memory cache)."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    client.force_login(world.citizen_user)
+    submit()
+    client.get("/api/cases/")  # the first read fills the cache
+    n, reply = _count(lambda: client.get("/api/cases/"))
+    assert reply.json()["count"] == 1
+    assert n == MY_CASES_QUERIES - 1, n  # user, count, page
+
+
+def test_production_settings_choose_the_cached_session_store(monkeypatch):
+    import importlib
+
+    import yiwang.settings
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/9")
+    try:
+        assert importlib.reload(yiwang.settings).SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    finally:
+        monkeypatch.delenv("REDIS_URL")
+        importlib.reload(yiwang.settings)

@@ -94,21 +94,30 @@ def test_staff_get_one_digest_per_sweep(frozen, world, accepted):
     assert not Notification.objects.filter(user=world.approver, subject="办件即将到期").exists()
 
 
-def _sweep_queries(frozen, accepted, n: int) -> tuple[int, int]:
+def _sweep_queries(frozen, world, accepted, n: int) -> tuple[int, int, int]:
+    """Queries of one sweep over ``n`` running and ``n // 5`` paused cases; the levels changed, the
+    paused cases' due dates moved."""
     Case.objects.all().delete()
     frozen.move_to(at("2026-09-24"))
     for _ in range(n):
         accepted()
+    for _ in range(n // 5):
+        paused = accepted()
+        services.claim_task(world.handler, paused)
+        services.start_special_procedure(world.handler, paused, kind="testing", reason="送检")
+    dues = dict(Case.objects.filter(status=Status.SUSPENDED).values_list("pk", "due_date"))
     frozen.move_to(at("2026-10-13"))
     with CaptureQueriesContext(connection) as queries:
         counts = services.refresh_warnings()
-    return len(queries), counts[WarningLevel.YELLOW]
+    moved = Case.objects.filter(status=Status.SUSPENDED).values_list("pk", "due_date")
+    return len(queries), counts[WarningLevel.YELLOW], sum(due > dues[pk] for pk, due in moved)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_cases(frozen, world, accepted):
-    few, few_changed = _sweep_queries(frozen, accepted, 5)
-    many, many_changed = _sweep_queries(frozen, accepted, 40)
+    few, few_changed, few_moved = _sweep_queries(frozen, world, accepted, 5)
+    many, many_changed, many_moved = _sweep_queries(frozen, world, accepted, 40)
     assert (few_changed, many_changed) == (5, 40)
+    assert (few_moved, many_moved) == (1, 8)  # the paused clocks' due dates move on
     assert many == few
 
 

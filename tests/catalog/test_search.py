@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from catalog.factories import DepartmentFactory, RegionFactory, published_version
 from yiwang.catalog import selectors, services, text
-from yiwang.catalog.models import SearchTerm, SearchWord, ServiceObject, Synonym, Theme
+from yiwang.catalog.models import ItemVersion, SearchTerm, SearchWord, ServiceObject, Synonym, Theme
 from yiwang.core.errors import Forbidden, InvalidInput
 from yiwang.core.models import AuditEvent
 from yiwang.identity.models import Region, User
@@ -278,3 +278,21 @@ def test_a_guide_view_writes_one_row(catalog, django_assert_num_queries):
     item.refresh_from_db()
     assert item.indexed_popularity == 1
     assert set(SearchTerm.objects.filter(item=item).values_list("popularity", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_build_leaves_the_index_readable_alone(catalog):
+    """After a bulk build (rebuild, load data) the terms are searchable at once and, on PostgreSQL,
+    vacuumed once committed: every page of the term table is marked all-visible, so that a search
+    reads the covering index without visiting the table (no wait for autovacuum)."""
+    SearchTerm.objects.all().delete()
+    SearchWord.objects.all().delete()
+    services.index_versions(ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED), bulk=True)
+    assert names(selectors.search_items(q="营业执照")) == ["个体工商户设立登记", "有限责任公司设立登记"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s", [SearchTerm._meta.db_table]
+            )
+            pages, visible = cursor.fetchone()
+        assert pages > 0 and visible == pages, (pages, visible)

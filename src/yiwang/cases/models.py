@@ -57,13 +57,15 @@ class DeliveryMethod(models.TextChoices):
 class Case(models.Model):
     """办件. ``number`` (办件编号) is allocated at submission; a draft has none."""
 
-    number = models.CharField(_("办件编号"), max_length=64, unique=True, null=True, blank=True)
+    number = models.CharField(_("办件编号"), max_length=64, null=True, blank=True)  # unique: see Meta
     version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="cases", verbose_name=_("事项版本"))
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="cases", verbose_name=_("事项"))
+    # no single-column indexes on department and region_code: the (department, status) and
+    # (region_code, status) indexes serve their lookups, and every index costs each write of 24 M rows
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="cases", verbose_name=_("实施机构")
+        Department, on_delete=models.PROTECT, related_name="cases", verbose_name=_("实施机构"), db_index=False
     )
-    region_code = models.CharField(_("行政区划代码"), max_length=12, db_index=True)
+    region_code = models.CharField(_("行政区划代码"), max_length=12)
 
     applicant_person = models.ForeignKey(
         NaturalPerson, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("申请人")
@@ -141,6 +143,9 @@ class Case(models.Model):
         verbose_name_plural = verbose_name
         ordering = ["-id"]
         constraints = [
+            # a constraint, not unique=True: on PostgreSQL that would add a second, LIKE index of the
+            # numbers (the largest index of the table), and numbers are only looked up whole
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
             models.CheckConstraint(
                 condition=Q(applicant_person__isnull=False) | Q(applicant_org__isnull=False),
                 name="case_has_applicant",

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from yiwang.core.errors import YiwangError
 
 from . import excel, services
+from .guide import material_file_url
 from .models import ExerciseLevel, ItemVersion, MaterialRequirement, ServiceItem, Stage, Synonym
 
 # --- items -------------------------------------------------------------------------------------
@@ -242,14 +243,6 @@ class DraftOnlyInlineMixin:
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
-def guide_file_url(material: MaterialRequirement, kind: str) -> str:
-    """The guide's download of a material's blank form or sample: ``/media/`` is not served in
-    production, so the storage URL would be a dead link there."""
-    version = material.version
-    url = reverse("portal:item_material_file", args=[version.item.code, material.pk, kind])
-    return f"{url}?version={version.number}"
-
-
 class _GuideFileLink:
     """What the file widget shows of a stored file: its name, linked to the guide's download."""
 
@@ -268,7 +261,7 @@ class GuideFileWidget(AdminFileWidget):
         material = getattr(value, "instance", None)
         if self.is_initial(value) and getattr(material, "pk", None):
             shown = value.name.rsplit("/", 1)[-1]
-            context["widget"]["value"] = _GuideFileLink(shown, guide_file_url(material, value.field.name))
+            context["widget"]["value"] = _GuideFileLink(shown, material_file_url(material, value.field.name))
         return context
 
 
@@ -293,7 +286,7 @@ class MaterialInline(DraftOnlyInlineMixin, admin.StackedInline):
         stored = getattr(material, kind)
         if not stored or not material.pk:
             return "-"
-        return format_html('<a href="{}">{}</a>', guide_file_url(material, kind), stored.name.rsplit("/", 1)[-1])
+        return format_html('<a href="{}">{}</a>', material_file_url(material, kind), stored.name.rsplit("/", 1)[-1])
 
     @admin.display(description=gettext_lazy("空白表格"))
     def blank_form_link(self, material: MaterialRequirement) -> str:

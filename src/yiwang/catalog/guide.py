@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -117,12 +118,20 @@ def material_source(m: MaterialRequirement) -> tuple[str, bool]:
     return _("申请人自备"), False
 
 
+def material_file_url(material: MaterialRequirement, kind: str, *, pinned: bool = True) -> str:
+    """The guide's download of a material's blank form or sample (``kind``: "blank_form" | "sample"),
+    for the material's own version (``pinned``) or whatever version is current. Never the storage URL:
+    nothing under /media/ is served."""
+    version = material.version
+    url = reverse("portal:item_material_file", args=[version.item.code, material.pk, kind])
+    return f"{url}?version={version.number}" if pinned else url
+
+
 def materials(
-    version: ItemVersion, file_url: Callable[[MaterialRequirement, str], str] | None = None
+    version: ItemVersion, file_url: Callable[[MaterialRequirement, str], str] = material_file_url
 ) -> list[GuideMaterial]:
     """The guide's material list; ``file_url(material, "blank_form" | "sample")`` gives the download
     address of a blank form or sample (the portal serves them with their proper name and type)."""
-    file_url = file_url or (lambda m, kind: getattr(m, kind).url)
     out = []
     for m in version.materials.all():
         source, reusable = material_source(m)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,6 +22,7 @@ from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from .bulk import insert_many
 from .models import AuditCheckpoint, AuditEvent
 from .sm import sm3, sm3_hex
 
@@ -134,6 +137,25 @@ def _actor_name(actor: Any) -> str:
     return getattr(actor, "username", str(actor))
 
 
+@dataclass(frozen=True)
+class StatefulSubject:
+    """A model whose every row has a chain, and whose state column its chain's events record:
+    ``state_of`` gives the state an event's data records, or None when the event records none (a
+    licence's use). ``verify-audit`` checks each row against its chain."""
+
+    model: type[models.Model]
+    field: str
+    state_of: Callable[[dict[str, Any]], Any]
+
+
+STATEFUL: dict[str, StatefulSubject] = {}
+
+
+def register_stateful(model: type[models.Model], field: str, state_of: Callable[[dict[str, Any]], Any]) -> None:
+    """Called by a domain app at start-up (core knows no domain)."""
+    STATEFUL[model._meta.label_lower] = StatefulSubject(model, field, state_of)
+
+
 # subjects per head query: far below every backend's limit of bound parameters
 BULK_CHUNK = 1000
 
@@ -185,7 +207,7 @@ def record_many(
                 )
                 for subject_id, (_raw_id, data, region_code) in zip(chunk_ids, chunk, strict=True)
             ]
-            AuditEvent.objects.bulk_create(batch)
+            insert_many(AuditEvent, batch)
             events.extend(batch)
     return events
 

@@ -36,11 +36,16 @@ LAYOUT: dict[str, str] = {
     "auth.Group": REFERENCE,
     "auth.Group_permissions": REFERENCE,
     "contenttypes.ContentType": REFERENCE,
-    "sessions.Session": LOCAL,  # moves to Redis with several app servers (SESSION_ENGINE), see the doc
+    "sessions.Session": LOCAL,  # read from Redis (cached_db) in production, written through; see the doc
+    # login lock-out (django-axes) and its access log: security bookkeeping, read by account or address
+    "axes.AccessAttempt": LOCAL,
+    "axes.AccessAttemptExpiration": LOCAL,
+    "axes.AccessFailureLog": LOCAL,
+    "axes.AccessLog": LOCAL,
     # core
     "core.CalendarYear": REFERENCE,
     "core.CalendarDay": REFERENCE,
-    "core.AuditCheckpoint": REFERENCE,  # one row per ten minutes; every shard's events point to it
+    "core.AuditCheckpoint": REFERENCE,  # at most one row a minute; every shard's events point to it
     "core.AuditEvent": DISTRIBUTED,  # the subject's region ('' for people, keys, calendar years)
     "core.SigningKey": REFERENCE,  # the departments' seals: any node signs
     "core.Notification": LOCAL,  # an inbox per user, no region: on the coordinator
@@ -54,6 +59,7 @@ LAYOUT: dict[str, str] = {
     "identity.NaturalPerson": REFERENCE,
     "identity.LegalPerson": REFERENCE,
     "identity.AgentAuthorization": REFERENCE,
+    "identity.PasswordResetCode": LOCAL,  # short-lived SMS codes, by phone number
     # catalog: 125 k items, read by every case and every search, changed by catalog managers only
     "catalog.ServiceItem": REFERENCE,
     "catalog.ItemVersion": REFERENCE,
@@ -135,7 +141,7 @@ KNOWN_DEVIATIONS: dict[str, str] = {
     "risk the constraint guards against; the chain's order is kept by the next constraint",
     "unique:core.AuditEvent:audit_subject_seq_unique": "unique (region_code, subject_type, subject_id, seq): "
     "a subject's events all carry its region, so the chain stays in one shard",
-    "unique:cases.Case:number": "unique (region_code, number); a number names its region when region_code "
+    "unique:cases.Case:case_number_unique": "unique (region_code, number); a number names its region when region_code "
     "leads it (the 实施编码 already embeds the department's credit code), so a lookup routes to one shard",
     "unique:cases.CaseMaterial:casematerial_one_per_round": FIX["unique"],
     "unique:cases.CaseMaterial:casematerial_one_free_per_item": FIX["unique"],

@@ -9,26 +9,43 @@ What each check catches:
   Merkle root, the event count and each subject's last sealed event; plus the checkpoint chain itself
   (a checkpoint edited or deleted) and its SM2 signature.
 
+- the rows of the subjects that keep a state (``audit.STATEFUL``: cases, licences): a row without
+  any chain (written around the services, or its whole chain deleted before it was sealed) and a
+  row whose state differs from the one its chain's events last recorded (changed around the audit,
+  or the chain's tail deleted or rewritten before it was sealed).
+
 Problems are reported chain problems first (in the order of the events' ids, so the first one is
-the earliest broken link in history), then checkpoint problems not already explained by a chain.
+the earliest broken link in history), then checkpoint problems not already explained by a chain, then row problems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from . import keys
-from .audit import GENESIS, checkpoint_payload, event_hash, heads_of, merkle_root, subject_label
+from .audit import (
+    GENESIS,
+    STATEFUL,
+    StatefulSubject,
+    checkpoint_payload,
+    event_hash,
+    heads_of,
+    merkle_root,
+    subject_label,
+)
 from .models import AuditCheckpoint, AuditEvent
 from .sm import sm3_hex
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # edited | deleted | reordered | relinked | checkpoint_* | chain_missing | chain_truncated
+    kind: str  # edited | deleted | reordered | relinked | checkpoint_* | chain_* | row_without_chain | state_differs
     subject: str  # "type:id", or "checkpoint #n"
     seq: int | None
     event_id: int | None
@@ -47,6 +64,7 @@ class Report:
     events: int = 0
     checkpoints: int = 0
     unsealed: int = 0
+    rows: int = 0  # rows of stateful subjects checked against their chains
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -207,10 +225,62 @@ def _explain_sealed_mismatch(
     return found
 
 
+ROW_BATCH = 2000  # rows read per query when comparing states
+NAMED_ROWS = 20  # rows without a chain named one by one; the count covers the rest
+
+
+def _recorded_state(kind: StatefulSubject, chain: list[AuditEvent]) -> tuple[Any, int] | None:
+    """The state the chain last recorded and that event's seq, or None if it records none."""
+    for event in reversed(chain):
+        state = kind.state_of(event.data) if isinstance(event.data, dict) else None
+        if state is not None:
+            return state, event.seq
+    return None
+
+
+def _compare_states(kind: StatefulSubject, recorded: dict[str, tuple[Any, int]]) -> list[Problem]:
+    """One query for a batch of subjects: the rows whose state is not their chain's."""
+    found = []
+    rows = kind.model.objects.filter(pk__in=list(recorded)).values_list("pk", kind.field)
+    for pk, state in rows:
+        label = subject_label(kind.model._meta.label_lower, str(pk))
+        said, seq = recorded[str(pk)]
+        if str(state) != str(said):
+            message = _(
+                "记录中的状态为“%(row)s”，记录链最后记载的是“%(chain)s”：状态未经审计被修改，或记录链末尾被删改。"
+            ) % {
+                "row": state,
+                "chain": said,
+            }
+            found.append(Problem("state_differs", label, seq, None, message))
+    return found
+
+
+def _rows_without_chain(kind: StatefulSubject) -> tuple[int, list[Problem]]:
+    """Rows with no event at all (an anti-join over the chain index); (how many rows, problems)."""
+    subject_type = kind.model._meta.label_lower
+    chained = AuditEvent.objects.filter(subject_type=subject_type, subject_id=OuterRef("subject_key"))
+    orphans = kind.model.objects.annotate(subject_key=Cast("pk", CharField())).filter(~Exists(chained))
+    total = kind.model.objects.count()
+    named = list(orphans.order_by("pk").values_list("pk", flat=True)[:NAMED_ROWS])
+    if not named:
+        return total, []
+    count = orphans.count() if len(named) == NAMED_ROWS else len(named)
+    message = _("没有任何审计事件：这一行未经平台服务写入，或其整条记录链被删除。")
+    found = [Problem("row_without_chain", subject_label(subject_type, str(pk)), None, None, message) for pk in named]
+    if count > len(named):
+        rest = _("另有 %(n)d 行同样没有审计事件。") % {"n": count - len(named)}
+        found.append(Problem("row_without_chain", subject_type, None, None, rest))
+    return total, found
+
+
 def verify_audit() -> Report:
-    """Check every chain and every checkpoint. Reads the whole audit table once, streaming."""
+    """Check every chain, every checkpoint and every stateful row against its chain. Reads the whole
+    audit table once, streaming; the rows in batches of ``ROW_BATCH``."""
     report = Report()
     chain_problems: list[Problem] = []
+    row_problems: list[Problem] = []
+    recorded: dict[str, dict[str, tuple[Any, int]]] = {label: {} for label in STATEFUL}
     for label, chain in _chains():
         report.subjects += 1
         report.events += len(chain)
@@ -218,7 +288,23 @@ def verify_audit() -> Report:
         problem = check_chain(label, chain)
         if problem:
             chain_problems.append(problem)
+            continue  # the broken chain is the finding; its state says nothing more
+        subject_type, subject_id = chain[0].subject_type, chain[0].subject_id
+        kind = STATEFUL.get(subject_type)
+        if kind is not None and (state := _recorded_state(kind, chain)) is not None:
+            batch = recorded[subject_type]
+            batch[subject_id] = state
+            if len(batch) >= ROW_BATCH:
+                row_problems += _compare_states(kind, batch)
+                batch.clear()
+    for subject_type, batch in recorded.items():
+        if batch:
+            row_problems += _compare_states(STATEFUL[subject_type], batch)
+    for kind in STATEFUL.values():
+        rows, problems = _rows_without_chain(kind)
+        report.rows += rows
+        row_problems += problems
     chain_problems.sort(key=lambda p: p.event_id or 0)
     report.checkpoints, checkpoint_problems = check_checkpoints({p.subject for p in chain_problems})
-    report.problems = chain_problems + checkpoint_problems
+    report.problems = chain_problems + checkpoint_problems + row_problems
     return report

@@ -3,6 +3,7 @@ for superusers, and the encrypted column is never shown."""
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -363,3 +364,46 @@ class AgentAuthorizationAdmin(ServiceErrorsAsMessages, AdministratorsOnly, admin
     def get_readonly_fields(self, request, obj=None):
         # the pair is the authorization; only its dates change
         return ["person", "organisation"] if obj else []
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """Failed logins by account and address (identity/lockout.py); unlocking clears them."""
+
+    list_display = ["account", "address", "failures", "last_attempt"]
+    search_fields = ["username", "ip_address"]
+    actions = ["unlock"]
+    list_display_links = None
+
+    @admin.display(description=_("账号"), ordering="username")
+    def account(self, obj: AccessAttempt) -> str:
+        return obj.username or "—"
+
+    @admin.display(description=_("来源地址"), ordering="ip_address")
+    def address(self, obj: AccessAttempt) -> str:
+        return obj.ip_address or "—"
+
+    @admin.display(description=_("失败次数"), ordering="failures_since_start")
+    def failures(self, obj: AccessAttempt) -> int:
+        return obj.failures_since_start
+
+    @admin.display(description=_("最近一次"), ordering="attempt_time")
+    def last_attempt(self, obj: AccessAttempt):
+        return obj.attempt_time
+
+    @admin.action(description=_("解除锁定（清除所选的登录失败记录）"))
+    def unlock(self, request, queryset) -> None:
+        count = services.unlock_logins(queryset, actor=request.user)
+        message = _("已清除 %(count)d 条登录失败记录，相应账号和地址可以立即登录。") % {"count": count}
+        self.message_user(request, message)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # unlocking is the one way to clear, and it is audited
+        return actions
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -182,3 +182,28 @@ class AgentAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name} → {self.organisation.name}"
+
+
+class PasswordResetCode(models.Model):
+    """An SMS code to set a new password (忘记密码). One row per request, whether or not the number has
+    an account (``user`` empty then, nothing sent): the rate limits then treat both alike. Only the
+    code's keyed digest is kept."""
+
+    phone = models.CharField(_("手机号码"), max_length=20)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("用户")
+    )
+    code_digest = models.CharField(_("验证码摘要"), max_length=64)
+    created_at = models.DateTimeField(_("创建时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    failed_attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密码重置验证码")
+        verbose_name_plural = verbose_name
+        # the newest codes of one number: the rate limit and the check read only these
+        indexes = [models.Index(fields=["phone", "created_at"], name="resetcode_phone_created")]
+
+    def __str__(self) -> str:
+        return self.phone

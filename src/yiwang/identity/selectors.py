@@ -8,7 +8,28 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.core.ids import is_citizen_id, normalize
+from yiwang.core.sm import blind_index
+
 from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User
+
+
+def citizen_account(identifier: str) -> User | None:
+    """The account a citizen means by a phone number or an ID number, typed in any form (spaces, lower-case x)."""
+    value = normalize(identifier)
+    if is_citizen_id(value):
+        return User.objects.filter(person__id_digest=blind_index(value)).first()
+    if value.isdigit() and len(value) == 11:
+        return User.objects.filter(phone=value).order_by("id").first()
+    return None
+
+
+def login_account(identifier: str) -> User | None:
+    """The account a login attempt targets, as the authentication backends find it: a citizen's phone or
+    ID number first (PhoneOrIdNumberBackend), else the user name exactly (Django's ModelBackend)."""
+    if not identifier:
+        return None
+    return citizen_account(identifier) or User.objects.filter(username=identifier).first()
 
 
 def roles_of(user: User) -> frozenset[str]:
@@ -16,6 +37,12 @@ def roles_of(user: User) -> frozenset[str]:
     if not user or not user.is_authenticated:
         return frozenset()
     return frozenset(StaffRole.objects.filter(user=user).values_list("role", flat=True))
+
+
+def is_staff_account(user: User) -> bool:
+    """Staff: a role in any department, or the admin's flags. Their sessions are stricter, and their
+    passwords are reset by an administrator, never by SMS."""
+    return bool(user.is_staff or user.is_superuser or roles_of(user))
 
 
 def has_role(user: User, role: str, department: Department | None = None) -> bool:

@@ -9,26 +9,44 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import unicodedata
 from typing import Any
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.ids import mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
+from yiwang.core.notify import notify
 from yiwang.core.sm import blind_index
 
-from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, Region, StaffRole, User
+from .models import (
+    AgentAuthorization,
+    Department,
+    LegalPerson,
+    NaturalPerson,
+    PasswordResetCode,
+    Region,
+    StaffRole,
+    User,
+)
+from .selectors import citizen_account, is_staff_account
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 NAME_MAX = 60
 # roles that work in the admin site (the others work in the portal's workbench)
 ADMIN_ROLES = {StaffRole.Role.CATALOG_MANAGER, StaffRole.Role.ADMINISTRATOR}
+RESET_CODE_DIGITS = 6
+RESET_CODE_INTERVAL_SECONDS = 60  # between two codes to one number
 
 
 # --- validation helpers ---------------------------------------------------------------------------
@@ -439,3 +457,95 @@ def revoke_role(*, user: User, department: Department, role: str, actor: Any = N
             region_code=department.region_id,
         )
     user.is_staff = locked.is_staff
+
+
+def unlock_logins(attempts: QuerySet[AccessAttempt], *, actor: Any = None) -> int:
+    """Clear the failed logins selected (an administrator unlocks an account or an address at once,
+    instead of letting the lock-out window pass); one audit event per account. Returns the number
+    of records removed."""
+    with transaction.atomic():
+        accounts = sorted(set(attempts.values_list("username", flat=True).distinct()) - {None, ""})
+        count, _ = attempts.delete()
+        audit.record_many("login", "login.unlocked", [(account, {}, "") for account in accounts], actor=actor)
+    return count
+
+
+# --- password reset by SMS code ------------------------------------------------------------------
+
+
+def _reset_digest(phone: str, code: str) -> str:
+    return blind_index(f"{phone}:{code}", purpose="password-reset")
+
+
+def request_password_reset(*, phone: str) -> None:
+    """Send a code to set a new password to the citizen account of this phone number.
+
+    The caller learns nothing about whether the number has an account: the same answer, the same
+    limits (a row is recorded either way; only an account's number gets an SMS). Staff accounts are
+    not reset by SMS. Raises InvalidInput for a malformed number or when the number asked too often.
+    """
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    recent = PasswordResetCode.objects.filter(phone=phone, created_at__gt=now - dt.timedelta(hours=1))
+    if recent.filter(created_at__gt=now - dt.timedelta(seconds=RESET_CODE_INTERVAL_SECONDS)).exists():
+        raise InvalidInput(_("验证码已发送，请 1 分钟后再重新获取。"), field="phone")
+    if recent.count() >= settings.YIWANG_RESET_CODES_PER_HOUR:
+        raise InvalidInput(_("该号码获取验证码次数过多，请 1 小时后再试。"), field="phone")
+    user = citizen_account(phone)
+    if user is not None and (is_staff_account(user) or not user.is_active):
+        user = None
+    code = f"{secrets.randbelow(10**RESET_CODE_DIGITS):0{RESET_CODE_DIGITS}d}"
+    minutes = settings.YIWANG_RESET_CODE_MINUTES
+    with transaction.atomic():
+        # only the newest code of a number works
+        PasswordResetCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        PasswordResetCode.objects.create(
+            phone=phone,
+            user=user,
+            code_digest=_reset_digest(phone, code),
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=minutes),
+        )
+        if user is not None:
+            body = _("您正在重置一网通办账号的密码，验证码 %(code)s，%(minutes)d 分钟内有效。如非本人操作，请忽略。")
+            notify(user, _("重置密码验证码"), body % {"code": code, "minutes": minutes}, channel="sms", recipient=phone)
+
+
+def reset_password(*, phone: str, code: str, password: str) -> User:
+    """Set a new password with the SMS code: the newest code of the number, before it expires, once,
+    with at most YIWANG_RESET_CODE_ATTEMPTS wrong tries. A new password also clears the account's
+    failed logins (it unlocks). Raises InvalidInput naming the field."""
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    wrong = InvalidInput(_("验证码不正确或已失效，请核对短信或重新获取。"), field="code")
+    with transaction.atomic():
+        entry = (
+            PasswordResetCode.objects.select_for_update()
+            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if entry is None or entry.failed_attempts >= settings.YIWANG_RESET_CODE_ATTEMPTS:
+            raise wrong
+        matches = constant_time_compare(entry.code_digest, _reset_digest(phone, normalize(code)))
+        if not matches:
+            entry.failed_attempts += 1
+            entry.save(update_fields=["failed_attempts"])
+    if not matches:
+        raise wrong  # after the transaction: the wrong try stays counted
+    if entry.user_id is None:
+        raise wrong
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=entry.user_id)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from None
+        used = PasswordResetCode.objects.filter(pk=entry.pk, used_at__isnull=True).update(used_at=now)
+        if not used:  # a concurrent reset took it first
+            raise wrong
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        AccessAttempt.objects.filter(username=user.get_username()).delete()
+        audit.record(user, "account.password_reset", actor=user)
+    return user

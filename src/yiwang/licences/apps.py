@@ -12,8 +12,13 @@ class LicencesConfig(AppConfig):
         # themselves as a source of materials (免提交); cases never import licences.
         from yiwang.cases import material_sources
         from yiwang.cases.signals import case_decided
+        from yiwang.core import audit
 
         from . import sources, tasks
+        from .models import Licence
+
+        # issuing, import and every status change record "status"; a use records none
+        audit.register_stateful(Licence, "status", lambda data: data.get("status"))
 
         case_decided.connect(tasks.on_case_decided, dispatch_uid="licences.issue_on_decision")
         material_sources.register(sources.LicenceSource())

@@ -3,7 +3,7 @@
 Per chunk a handful of statements whatever its size: the issuers' signing keys (locked, so that a
 rotation waits for the chunk and the next chunk moves to the new key), the people and organisations
 the holders are, one serial reservation per (type, region), then the licences, their first audit
-events and the row outcomes, each written in one statement (``bulk.insert_many``: COPY on
+events and the row outcomes, each written in one statement (``core.bulk.insert_many``: COPY on
 PostgreSQL, batched inserts on SQLite). The only work per row is sealing it (payload, SM3, SM2).
 """
 
@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from yiwang.core import audit
+from yiwang.core.bulk import insert_many
 from yiwang.core.errors import YiwangError
 from yiwang.core.models import AuditEvent, SigningKey
 from yiwang.identity.models import Department, LegalPerson, NaturalPerson
 
-from .bulk import insert_many
 from .models import HolderCodeType, ImportBatch, ImportRow, Licence
 from .seal import Sealer
 from .services import Holder, allocate_serials, build_licence, sealer_for

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from yiwang.core.http import client_ip
+
 from .. import selectors, services
 from ._shared import TAG
 
@@ -21,6 +23,10 @@ class ProgressThrottle(AnonRateThrottle):
 
     scope = "progress"
     rate = "30/minute"
+
+    def get_ident(self, request) -> str:
+        # DRF's own would believe any X-Forwarded-For (NUM_PROXIES unset): a rotating header escaped the limit
+        return client_ip(request)
 
 
 class Progress(APIView):

@@ -174,8 +174,19 @@ def index_versions(versions: Any, *, bulk: bool | None = None) -> dict[str, int]
         terms = sum(_insert_terms(_term_rows(chunk, words)) for chunk in chunks())
         if bulk:
             _lookup_index(drop=False)
+            transaction.on_commit(vacuum_terms)
         _add_words(words)
     return {"versions": done[0], "terms": terms, "words": len(words)}
+
+
+def vacuum_terms() -> None:
+    """After a bulk build, on PostgreSQL: VACUUM ANALYZE the term table, so that searches read the
+    covering index alone at once (until the visibility map is set, every matching row is also read
+    from the table: 215 ms instead of 34 ms for 营业执照 over 125 000 items) instead of after the next
+    autovacuum. Runs after the commit (a VACUUM cannot run in a transaction)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {SearchTerm._meta.db_table}")
 
 
 def _lookup_index(*, drop: bool) -> None:
@@ -249,6 +260,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> dict[str, in
         progress(total["versions"])
     if bulk:
         _lookup_index(drop=False)
+        transaction.on_commit(vacuum_terms)
     total["words"] = SearchWord.objects.count()
     return total
 

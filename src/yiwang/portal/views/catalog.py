@@ -4,12 +4,13 @@ selectors (reads only) and turn business errors into a page with the message."""
 from __future__ import annotations
 
 import mimetypes
+from functools import partial
 from pathlib import Path
 
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -103,7 +104,7 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
         "online_open": selectors.can_apply_online(version),
         "summary": guide.summary_rows(version),
         "materials": guide.materials(
-            version, file_url=_guide_file_url(version, current is not None and current.pk == version.pk)
+            version, file_url=partial(guide.material_file_url, pinned=current is None or current.pk != version.pk)
         ),
         "stages": guide.stages(version),
         "zero_visit": guide.is_zero_visit(version),
@@ -114,15 +115,6 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
 
 
 GUIDE_FILES = {"blank_form": gettext_lazy("空白表格"), "sample": gettext_lazy("示例样表")}
-
-
-def _guide_file_url(version: ItemVersion, is_current: bool):
-    query = "" if is_current else f"?version={version.number}"
-
-    def url(material, kind: str) -> str:
-        return reverse("portal:item_material_file", args=[version.item.code, material.pk, kind]) + query
-
-    return url
 
 
 def item_material_file(request: HttpRequest, code: str, material_id: int, kind: str) -> HttpResponse:

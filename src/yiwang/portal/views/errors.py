@@ -17,6 +17,8 @@ from django.template import loader
 from django.utils.translation import gettext as _
 
 from yiwang.core.errors import request_too_big
+from yiwang.identity.lockout import lockout_message, retry_after_seconds
+from yiwang.portal.forms import LoginForm
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +84,22 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if is_api(request):
         return api_error("forbidden", _("安全校验（CSRF）未通过，请刷新页面后重试。"), 403)
     return render(request, "403_csrf.html", status=403)
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the answer to a login refused for too many failures, with the time to wait.
+
+    The login page (portal or admin) has already been rendered again with the message (forms.LockoutMessage):
+    it keeps its form and only gets status 429. Under /api/ (and whenever there is no page) the
+    answer is built here; the API's own HTTP Basic refusal is api.authentication's."""
+    if is_api(request):
+        response: HttpResponse = api_error("locked_out", lockout_message(), 429)
+    elif isinstance(original_response, HttpResponse):
+        response = original_response
+        response.status_code = 429
+    else:  # axes' asynchronous path gives no response to keep: the portal's login page with the message
+        form = LoginForm(request)
+        form.add_error(None, lockout_message())
+        response = render(request, "portal/login.html", {"form": form}, status=429)
+    response["Retry-After"] = str(retry_after_seconds())
+    return response

@@ -6,7 +6,7 @@ from yiwang.core.services import seal_pending_events
 
 
 class Command(BaseCommand):
-    help = "立即把尚未封存的审计事件封存为检查点（SM3 Merkle 根，平台 SM2 签名）。后台任务每 10 分钟自动执行一次。"
+    help = "立即把尚未封存的审计事件封存为检查点（SM3 Merkle 根，平台 SM2 签名）。后台任务每分钟自动执行一次。"
 
     def handle(self, *args, **options):
         sealed = seal_pending_events()

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         report = verify_audit()
         self.stdout.write(
             f"审计记录：{report.subjects} 个主体，{report.events} 条事件，{report.checkpoints} 个检查点"
-            f"（{report.unsealed} 条事件尚未封存）。"
+            f"（{report.unsealed} 条事件尚未封存）；核对了 {report.rows} 条办件、证照等记录的状态。"
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS("校验通过：所有记录链和检查点完整。"))
