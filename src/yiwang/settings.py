@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiwang.portal.middleware.ChineseFirstLocaleMiddleware",
+    "yiwang.portal.middleware.RequestSizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -286,12 +287,20 @@ if env_bool("YIWANG_HUEY_IMMEDIATE", False):
     HUEY["immediate"] = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "yiwang.api.schema.AutoSchema",
+    # JSON bodies through the one depth-limited parse of client JSON (core/jsonin.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "yiwang.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # Basic first: an anonymous call is answered 401 with its WWW-Authenticate challenge (DRF takes the
+    # header from the first class; the session one has none and would make it a 403)
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "yiwang.api.authentication.SessionAuthentication",
         "yiwang.api.authentication.BasicAuthentication",
+        "yiwang.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.exception_handler",

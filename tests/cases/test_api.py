@@ -140,7 +140,8 @@ def test_other_peoples_cases_are_not_found(live_server, world, submit):
     assert Api(live_server.url, world.other_handler).post(f"/api/cases/{case.number}/accept/").status == 404
     assert Api(live_server.url, world.stranger_user).get(f"/api/cases/{case.pk}/").status == 404
     assert Api(live_server.url, world.stranger_user).get("/api/cases/DOES-NOT-EXIST/").status == 404
-    assert Api(live_server.url).get(f"/api/cases/{case.number}/").status == 403
+    anonymous = Api(live_server.url).get(f"/api/cases/{case.number}/")  # not logged in: 401 and its challenge
+    assert anonymous.status == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
     assert Api(live_server.url, world.citizen_user).get(f"/api/cases/{case.number}/").status == 200
 
 

@@ -183,7 +183,7 @@ def test_every_bad_cell_is_reported_with_sheet_row_and_column_and_nothing_is_wri
     assert "「事项」表第2行「须缴费后方可办结」列：应为「是」或「否」。" in errors
     assert "「事项」表第3行「实施机构统一社会信用代码」列：没有统一社会信用代码为 91441600MA00000000 的部门。" in errors
     assert "「事项」表第3行「事项名称」列：不能为空。" in errors
-    assert "「事项」表第3行「申请表定义（JSON）」列：不是有效的 JSON（第3个字符附近）。" in errors
+    assert "「事项」表第3行「申请表定义（JSON）」列：该值不是有效的 JSON（第 3 个字符附近）。" in errors
     assert "「材料」表第2行「份数」列：应为非负整数。" in errors
     assert any(e.startswith("「材料」表第3行「来源渠道」列：「邮寄」不是有效值") for e in errors)
     assert "「环节」表第4行「办理部门统一社会信用代码」列：没有统一社会信用代码为 11441600MB0000000X 的部门。" in errors

@@ -105,8 +105,8 @@ def test_the_wallet_and_a_licence_over_http_respect_access(live_server, licence)
     other = citizen("李四").user
     status, _h, body = http("GET", f"{live_server.url}/api/licences/{licence.identifier}/", user=other)
     assert status == 404 and json.loads(body)["detail"] == "未找到该证照，或您无权查看。"
-    status, _h, body = http("GET", f"{live_server.url}/api/licences/{licence.identifier}/")
-    assert status in (401, 403)
+    status, headers, body = http("GET", f"{live_server.url}/api/licences/{licence.identifier}/")
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Basic")
     status, headers, pdf = http("GET", f"{live_server.url}/api/licences/{licence.identifier}/pdf/", user=holder)
     assert status == 200 and headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF")
 

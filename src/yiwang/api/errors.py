@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from yiwang.core.errors import YiwangError
+from yiwang.core.errors import InvalidInput, YiwangError, invalid_fields, request_too_big
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # a multipart field over the limit, found while DRF parses
+        exc = request_too_big()
     if isinstance(exc, YiwangError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
@@ -22,6 +26,10 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             body["errors"] = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DRFValidationError):  # a serializer's errors, by field or as a list
+        detail = exc.detail
+        exc = invalid_fields(detail) if isinstance(detail, dict) else InvalidInput("；".join(map(str, detail)))
+        return Response(exc.as_dict(), status=exc.status)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:
         # DRF's own errors (404 of a lookup, 401, 403, 405, 429) answer in the same shape as ours

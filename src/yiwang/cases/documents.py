@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 
 from yiwang.catalog.models import Handling
 from yiwang.core import keys
-from yiwang.core.pdf import cjk_font, draw_seal, styles
+from yiwang.core.pdf import cjk_font, draw_seal, paragraph_text, styles
 from yiwang.core.sm import sm3_hex
 
 from .models import Case, CaseDocument, ClockPause, CorrectionRequest
@@ -44,10 +44,6 @@ def _fmt_date(value) -> str:
         value = timezone.localtime(value)
         return f"{value:%Y年%m月%d日 %H:%M}"
     return f"{value:%Y年%m月%d日}"
-
-
-def _esc(text: str) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
 
 
 def _applicant_line(case: Case) -> str:
@@ -92,7 +88,7 @@ def _facts(case: Case) -> list[tuple[str, str]]:
 
 def _table(rows: Iterable[tuple[str, str]]) -> Table:
     st = styles()
-    data = [[Paragraph(_esc(k), st["Cell"]), Paragraph(_esc(v), st["Cell"])] for k, v in rows]
+    data = [[Paragraph(paragraph_text(k), st["Cell"]), Paragraph(paragraph_text(v), st["Cell"])] for k, v in rows]
     table = Table(data, colWidths=[32 * mm, 138 * mm])
     table.setStyle(
         TableStyle(
@@ -114,24 +110,28 @@ def _build(title: str, case: Case, body: list) -> bytes:
         buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
         title=title, author=case.department.name, subject=case.number or "",
     )  # fmt: skip
-    story = [Paragraph(_esc(case.department.name), st["Heading3"]), Paragraph(_esc(title), st["Title"]), Spacer(1, 4)]
+    story = [
+        Paragraph(paragraph_text(case.department.name), st["Heading3"]),
+        Paragraph(paragraph_text(title), st["Title"]),
+        Spacer(1, 4),
+    ]
     story += body
     key = keys.active_key(case.department.credit_code)  # the key issue() signs with
     story += [
         Spacer(1, 10),
         _Seal(case.department.name),
-        Paragraph(_esc(case.department.name), st["Normal"]),
+        Paragraph(paragraph_text(case.department.name), st["Normal"]),
         Paragraph(_fmt_date(timezone.localdate()), st["Normal"]),
         Spacer(1, 10),
         Paragraph(
-            _esc(
+            paragraph_text(
                 _("本文书由%(d)s加盖电子印章（SM2 电子签名，SM3 摘要，密钥 %(k)s），可在办件页面下载核验。")
                 % {"d": case.department.name, "k": key.key_id}
             ),
             st["Small"],
         ),
         Paragraph(
-            _esc(
+            paragraph_text(
                 _("进度查询：%(url)s 输入办件编号和申请人证件号码后四位。")
                 % {"url": settings.YIWANG_PUBLIC_URL.rstrip("/") + "/"}
             ),
@@ -178,7 +178,7 @@ def render_receipt(case: Case) -> tuple[str, bytes]:
     if case.deemed_accepted:
         body.append(
             Paragraph(
-                _esc(
+                paragraph_text(
                     _(
                         "本机关未在法定期限内作出受理决定或告知补正，依照《中华人民共和国行政许可法》第三十二条，"
                         "自收到申请材料之日（%(d)s）起即为受理。"
@@ -189,7 +189,7 @@ def render_receipt(case: Case) -> tuple[str, bytes]:
             )
         )
     else:
-        body.append(Paragraph(_esc(_("您的申请材料齐全、符合法定形式，本机关决定予以受理。")), st["Normal"]))
+        body.append(Paragraph(paragraph_text(_("您的申请材料齐全、符合法定形式，本机关决定予以受理。")), st["Normal"]))
     return _("受理回执"), _build(_("受理回执"), case, body)
 
 
@@ -198,10 +198,10 @@ def render_refusal(case: Case) -> tuple[str, bytes]:
     body = [
         _table(_facts(case)),
         Spacer(1, 8),
-        Paragraph(_esc(_("经审查，您的申请不予受理，理由如下：")), st["Normal"]),
-        Paragraph(_esc(case.refusal_reason), st["Normal"]),
+        Paragraph(paragraph_text(_("经审查，您的申请不予受理，理由如下：")), st["Normal"]),
+        Paragraph(paragraph_text(case.refusal_reason), st["Normal"]),
         Spacer(1, 6),
-        Paragraph(_esc(str(APPEAL)), st["Normal"]),
+        Paragraph(paragraph_text(str(APPEAL)), st["Normal"]),
     ]
     return _("不予受理通知书"), _build(_("不予受理通知书"), case, body)
 
@@ -218,12 +218,14 @@ def render_correction(case: Case, correction: CorrectionRequest) -> tuple[str, b
     body = [
         _table(facts),
         Spacer(1, 8),
-        Paragraph(_esc(_("经审查，您的申请需补正以下全部内容（一次性告知）：")), st["Normal"]),
+        Paragraph(paragraph_text(_("经审查，您的申请需补正以下全部内容（一次性告知）：")), st["Normal"]),
         Spacer(1, 4),
         _table(rows),
         Spacer(1, 6),
         Paragraph(
-            _esc(_("请一次性补正上述全部内容后重新提交。补正期间不计入办理时限，收到全部补正材料后重新计算期限。")),
+            paragraph_text(
+                _("请一次性补正上述全部内容后重新提交。补正期间不计入办理时限，收到全部补正材料后重新计算期限。")
+            ),
             st["Normal"],
         ),
     ]
@@ -245,7 +247,7 @@ def render_special_procedure(case: Case, pause: ClockPause) -> tuple[str, bytes]
         _table(rows),
         Spacer(1, 8),
         Paragraph(
-            _esc(
+            paragraph_text(
                 _(
                     "依照《中华人民共和国行政许可法》第四十五条，%(kind)s所需时间不计入办理期限。"
                     "特别程序结束后，本机关将告知您并恢复计时。"
@@ -274,22 +276,25 @@ def render_decision(case: Case) -> tuple[str, bytes]:
     body = [_table(rows), Spacer(1, 8)]
     if approved:
         body.append(
-            Paragraph(_esc(_("经审查，你（单位）的申请符合法定条件、标准，本机关决定准予办理。")), st["Normal"])
+            Paragraph(
+                paragraph_text(_("经审查，你（单位）的申请符合法定条件、标准，本机关决定准予办理。")), st["Normal"]
+            )
         )
         if case.version.result_name:
-            body.append(Paragraph(_esc(_("办理结果：%(r)s") % {"r": case.version.result_name}), st["Normal"]))
+            body.append(Paragraph(paragraph_text(_("办理结果：%(r)s") % {"r": case.version.result_name}), st["Normal"]))
         if case.decision_reason:
-            body.append(Paragraph(_esc(case.decision_reason), st["Normal"]))
+            body.append(Paragraph(paragraph_text(case.decision_reason), st["Normal"]))
     else:
         body += [
             Paragraph(
-                _esc(_("经审查，你（单位）的申请不符合法定条件、标准，本机关决定不予办理，理由如下：")), st["Normal"]
+                paragraph_text(_("经审查，你（单位）的申请不符合法定条件、标准，本机关决定不予办理，理由如下：")),
+                st["Normal"],
             ),
-            Paragraph(_esc(case.decision_reason), st["Normal"]),
+            Paragraph(paragraph_text(case.decision_reason), st["Normal"]),
             Spacer(1, 6),
-            Paragraph(_esc(str(APPEAL)), st["Normal"]),
+            Paragraph(paragraph_text(str(APPEAL)), st["Normal"]),
         ]
-    body.append(Paragraph(_esc(_("依据：%(b)s") % {"b": case.version.legal_basis}), st["Small"]))
+    body.append(Paragraph(paragraph_text(_("依据：%(b)s") % {"b": case.version.legal_basis}), st["Small"]))
     return title, _build(title, case, body)
 
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import keys
 from yiwang.core.errors import Forbidden, InvalidInput
+from yiwang.core.jsonin import parse_json
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import sm2_verify
 
@@ -92,7 +93,7 @@ class DevPaymentProvider(PaymentProvider):
         if key is None or not signature or not sm2_verify(bytes(key.public_key), body, signature):
             raise Forbidden(_("支付回调签名验证失败。"))
         try:
-            data = json.loads(body)
+            data = parse_json(body, label=_("支付回调内容"))
             return PaymentNotice(
                 order_number=str(data["order_number"]),
                 paid=data["status"] == "SUCCESS",

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from yiwang.core.api import ErrorSerializer
 from yiwang.core.errors import InvalidInput
 from yiwang.identity.models import Department
 
@@ -30,13 +31,6 @@ from . import guide, selectors, services
 from .models import Handling, ItemType, ItemVersion, MaterialRequirement, OnlineDepth, Stage, Theme
 
 # --- serializers -------------------------------------------------------------------------------
-
-
-class CatalogErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="invalid / not_found / forbidden / conflict")
-    detail = serializers.CharField(help_text="中文说明")
-    field = serializers.CharField(required=False)
-    errors = serializers.JSONField(required=False, help_text="逐项错误：字段名 → 说明")
 
 
 class CatalogDepartmentSerializer(serializers.Serializer):
@@ -297,10 +291,10 @@ FILTERS = [
 CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="实施编码（31位）")
 NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="版本号")
 ERRORS = {
-    400: OpenApiResponse(CatalogErrorSerializer, description="输入有误"),
-    403: OpenApiResponse(CatalogErrorSerializer, description="无权操作"),
-    404: OpenApiResponse(CatalogErrorSerializer, description="事项或版本不存在"),
-    409: OpenApiResponse(CatalogErrorSerializer, description="版本已发布，不可修改"),
+    400: OpenApiResponse(ErrorSerializer, description="输入有误"),
+    403: OpenApiResponse(ErrorSerializer, description="无权操作"),
+    404: OpenApiResponse(ErrorSerializer, description="事项或版本不存在"),
+    409: OpenApiResponse(ErrorSerializer, description="版本已发布，不可修改"),
 }
 
 

@@ -35,6 +35,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from yiwang.core.errors import InvalidInput, TooLarge, YiwangError
+from yiwang.core.jsonin import parse_json
+from yiwang.core.text import clause
 from yiwang.identity.models import Department, Region, StaffRole
 
 from . import selectors, services
@@ -269,10 +271,9 @@ def _parse(column: Column, raw: Any) -> Any:
         return lookup[text]
     if column.kind == "json":
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CellError(_("不是有效的 JSON（第%(p)d个字符附近）") % {"p": exc.pos + 1}) from None
-        return value
+            return parse_json(text, label=_("该值"))
+        except InvalidInput as exc:
+            raise CellError(clause(exc.message)) from None
     raise AssertionError(column.kind)
 
 

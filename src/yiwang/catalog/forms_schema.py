@@ -56,6 +56,8 @@ ALLOWED_KEYS = {
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
+# what a number, date, choice, ID number or phone can take as typed: far more than any needs
+OTHER_MAX_LENGTH = 100
 # how the result reaches the applicant is the case's own choice (cases.DeliveryMethod), never a form field
 DELIVERY_NAMES = {"delivery", "delivery_method", "delivery_address", "pickup", "pickup_method"}
 DELIVERY_WORDS = ("领取方式", "送达方式", "取件方式")
@@ -207,6 +209,52 @@ def _parse_date(value: str) -> dt.date | None:
         return None
 
 
+def value_limit(spec: dict) -> int:
+    """How many characters a value of this field may have: a text field's ``max_length`` (or its
+    type's default), ``OTHER_MAX_LENGTH`` for the other types."""
+    kind = spec.get("type")
+    if kind in TEXT_TYPES:
+        return spec.get("max_length", DEFAULT_MAX_LENGTH[kind])
+    return OTHER_MAX_LENGTH
+
+
+def typed_form_data(schema: list[dict], data: Any, *, strict: bool = True) -> dict[str, Any]:
+    """What an applicant typed, kept unchecked in a draft: only the schema's fields, each a plain value
+    (text, number, true/false) no longer than the field allows (``value_limit``).
+
+    ``strict``: a value that breaks this raises ``InvalidInput`` naming every such field (as
+    ``validate_form_data`` does); otherwise it is left out (its problem is reported elsewhere)."""
+    kept: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    data = data if isinstance(data, dict) else {}
+    for spec in schema:
+        name = spec.get("name")
+        if name not in data:
+            continue
+        value, label = data[name], spec.get("label") or name
+        if value is not None and not isinstance(value, str | int | float | bool):
+            errors[name] = _("「%(l)s」应为文字或数字。") % {"l": label}
+        elif isinstance(value, str) and len(value) > value_limit(spec):
+            errors[name] = _too_long(label, value_limit(spec), value)
+        else:
+            kept[name] = value
+    if errors and strict:
+        raise _form_errors(errors)
+    return kept
+
+
+def _too_long(label: str, limit: int, text: str) -> str:
+    return _("「%(l)s」不能超过%(m)d个字（当前%(n)d个）。") % {"l": label, "m": limit, "n": len(text)}
+
+
+def _form_errors(errors: dict[str, str]) -> InvalidInput:
+    return InvalidInput(
+        _("申请表有%(n)d处需要修改：%(e)s") % {"n": len(errors), "e": _("；").join(errors.values())},
+        field=next(iter(errors)) if len(errors) == 1 else None,
+        errors=errors,
+    )
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
@@ -215,15 +263,14 @@ def _clean_field(spec: dict, value: Any) -> Any:
     """Return the cleaned value of one non-empty field or raise ValueError with the message."""
     label = spec["label"]
     kind = spec["type"]
+    if isinstance(value, str) and len(value.strip()) > value_limit(spec):
+        raise ValueError(_too_long(label, value_limit(spec), value.strip()))
     if kind in TEXT_TYPES:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ValueError(_("「%(l)s」应为文字。") % {"l": label})
         text = str(value).strip()
-        limit = spec.get("max_length", DEFAULT_MAX_LENGTH[kind])
-        if len(text) > limit:
-            raise ValueError(
-                _("「%(l)s」不能超过%(m)d个字（当前%(n)d个）。") % {"l": label, "m": limit, "n": len(text)}
-            )
+        if len(text) > value_limit(spec):
+            raise ValueError(_too_long(label, value_limit(spec), text))
         pattern = spec.get("pattern")
         if pattern and not re.fullmatch(pattern, text):
             raise ValueError(spec.get("pattern_message") or _("「%(l)s」的格式不正确。") % {"l": label})
@@ -337,11 +384,15 @@ def validate_form_data(schema: list[dict], data: dict[str, Any]) -> dict[str, An
         except ValueError as exc:
             errors[name] = str(exc)
     if errors:
-        raise InvalidInput(
-            _("申请表有%(n)d处需要修改：%(e)s") % {"n": len(errors), "e": _("；").join(errors.values())},
-            errors=errors,
-        )
+        raise _form_errors(errors)
     return cleaned
 
 
-__all__ = ["FIELD_TYPES", "prefilled_fields", "validate_form_data", "validate_schema"]
+__all__ = [
+    "FIELD_TYPES",
+    "prefilled_fields",
+    "typed_form_data",
+    "validate_form_data",
+    "validate_schema",
+    "value_limit",
+]

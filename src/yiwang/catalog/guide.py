@@ -10,14 +10,13 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from yiwang.core.pdf import cjk_font, styles
+from yiwang.core.pdf import cjk_font, paragraph_text, styles
 from yiwang.identity.models import StaffRole
 
 from .models import ItemVersion, MaterialRequirement, OnlineDepth, ResultType
@@ -180,7 +179,7 @@ def is_zero_visit(version: ItemVersion) -> bool:
 
 def _p(text: str, style) -> Paragraph:
     # Paragraph takes mini-HTML: escape the data, keep line breaks
-    return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
+    return Paragraph(paragraph_text(text), style)
 
 
 def guide_pdf(version: ItemVersion) -> bytes:

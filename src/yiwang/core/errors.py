@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from yiwang.core.text import clause
+
 
 class YiwangError(Exception):
     """Base of every business error: a Chinese message for the user, an HTTP status, optional field."""
@@ -59,3 +64,23 @@ class Conflict(YiwangError):
 class TooLarge(YiwangError):
     status = 413
     code = "too_large"
+
+
+def invalid_fields(errors: dict) -> InvalidInput:
+    """A serializer's or form's errors ({field: [messages]}) as one InvalidInput whose message names
+    every field; ``field`` is set when there is only one."""
+    joined = {str(k): "；".join(str(m) for m in (v if isinstance(v, list | tuple) else [v])) for k, v in errors.items()}
+    named = "；".join(_("字段 %(f)s：%(e)s") % {"f": k, "e": clause(v)} for k, v in joined.items())
+    return InvalidInput(
+        _("请求参数有误：%(e)s") % {"e": named},
+        field=next(iter(joined)) if len(joined) == 1 else None,
+        errors=joined,
+    )
+
+
+def request_too_big() -> TooLarge:
+    """Django's RequestDataTooBig (a body over DATA_UPLOAD_MAX_MEMORY_SIZE) as the platform's 413,
+    with the limit in the message."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    megabytes = f"{limit / (1024 * 1024):.1f}".removesuffix(".0")
+    return TooLarge(_("提交的内容过大：一次请求最多 %(n)s MB。") % {"n": megabytes})

@@ -25,3 +25,17 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return base64.b64encode(sm4_encrypt(str(value).encode())).decode()
+
+
+# reasons, comments and other free text kept in a TextField: a page of text, never megabytes
+FREE_TEXT_MAX_LENGTH = 2000
+
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """How long an input for ``model.name`` may be: its max_length, FREE_TEXT_MAX_LENGTH for a TextField.
+    Input serializers and forms take their bounds from here so that a value never outgrows its column."""
+    return model._meta.get_field(name).max_length or FREE_TEXT_MAX_LENGTH
+
+
+# an ID number or credit code as a person types it (spaces, full-width digits) before it is normalised
+TYPED_CODE_MAX_LENGTH = 40

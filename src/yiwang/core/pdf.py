@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.html import escape
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -41,6 +42,12 @@ def styles() -> dict[str, ParagraphStyle]:
     out["Small"] = ParagraphStyle(name="CJKSmall", parent=out["Normal"], fontSize=8.5, leading=12)
     out["Cell"] = ParagraphStyle(name="CJKCell", parent=out["Normal"], fontSize=9.5, leading=13)
     return out
+
+
+def paragraph_text(text: object) -> str:
+    """Data for a reportlab Paragraph, which reads mini-HTML: markup escaped (a name "<b>…" or "<script>"
+    is printed as typed, never parsed), line breaks kept."""
+    return escape(str(text if text is not None else "")).replace("\n", "<br/>")
 
 
 def draw_seal(c, cx: float, cy: float, text: str, label: str, *, radius: float = 22 * mm) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -67,13 +68,41 @@ def normalize_phone(value: str, *, field: str = "phone", required: bool = True) 
     return phone
 
 
-def _clean_name(value: str, *, field: str = "name", label: str | None = None, max_length: int = NAME_MAX) -> str:
+# besides letters of any script (汉字 of every CJK block, Latin, Cyrillic, Tibetan, Uyghur …) and their
+# combining marks: the separators that names on ID cards and passports use — the middle dot of
+# ethnic-minority and foreign names in Chinese (·, and its look-alikes typed by input methods),
+# space, hyphen, apostrophe, full stop (J. Smith), the Tibetan syllable mark ་ — and 〇, a character of
+# Chinese names that Unicode counts as a number
+NAME_SEPARATORS = frozenset("·•・‧．. -‐'’་〇")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a person's name (the characters it must not have), or None."""
+    bad = [c for c in dict.fromkeys(name) if c not in NAME_SEPARATORS and unicodedata.category(c)[0] not in "LM"]
+    if not bad:
+        return None
+    shown = "、".join(f"“{c}”" if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in bad[:5])
+    return _("姓名含有不允许的字符：%(c)s。姓名只能由汉字、字母、间隔号“·”、空格、连字符“-”和撇号组成。") % {"c": shown}
+
+
+def _clean_name(
+    value: str,
+    *,
+    field: str = "name",
+    label: str | None = None,
+    max_length: int = NAME_MAX,
+    person: bool = True,
+) -> str:
+    """A name with its spaces collapsed; ``person``: a natural person's, of the characters a name has."""
     label = label or _("姓名")
     name = " ".join((value or "").split())
     if not name:
         raise InvalidInput(_("请填写%(label)s。") % {"label": label}, field=field)
     if len(name) > max_length:
         raise InvalidInput(_("%(label)s不能超过%(n)d个字。") % {"label": label, "n": max_length}, field=field)
+    problem = name_problem(name) if person else None
+    if problem:
+        raise InvalidInput(problem, field=field)
     return name
 
 
@@ -253,7 +282,7 @@ def register_legal_person(
 ) -> LegalPerson:
     """Register an organisation by its unified social credit code (GB 32100)."""
     errors = _Errors()
-    name = errors.check(_clean_name, name, label=_("单位名称"), max_length=120)
+    name = errors.check(_clean_name, name, label=_("单位名称"), max_length=120, person=False)
     code = errors.check(validate_uscc, uscc)
     errors.raise_if_any()
     try:
@@ -289,7 +318,7 @@ def update_legal_person(
     """Correct an organisation's name, representative, address or region (never its credit code)."""
     changes: dict[str, Any] = {}
     if name is not None:
-        changes["name"] = _clean_name(name, label=_("单位名称"), max_length=120)
+        changes["name"] = _clean_name(name, label=_("单位名称"), max_length=120, person=False)
     if legal_representative is not None:
         changes["legal_representative"] = " ".join(legal_representative.split())
     if address is not None:

@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.core.fields import max_length
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import SIGNER_ID, public_key_pem
 from yiwang.identity.models import Department
@@ -29,6 +29,7 @@ from yiwang.identity.models import Department
 from . import selectors, services
 from .display import licence_json
 from .files import envelope_bytes, file_name, licence_pdf, qr_data_uri, verify_url
+from .models import Licence
 from .selectors import Access
 from .verification import MAX_FILE_BYTES, QR_TOKEN_TTL, SHOW_CHOICES, check_scanned, make_qr_token, verify_file
 
@@ -132,12 +133,21 @@ class KeyPem(APIView):
         return HttpResponse(public_key_pem(bytes(key.public_key)), content_type="application/x-pem-file")
 
 
+class LicenceTypeOut(serializers.Serializer):
+    code = serializers.CharField(help_text="证照类型代码")
+    name = serializers.CharField()
+    issuer_kind = serializers.CharField(help_text="颁发机构类别")
+    holder_kind = serializers.CharField(help_text="持证主体类别：person / organisation / any")
+    validity_years = serializers.IntegerField(allow_null=True, help_text="有效期（年）；空为长期")
+    fields = serializers.ListField(child=serializers.DictField(), help_text="照面信息字段定义")
+
+
 class TypeList(APIView):
     """证照目录: the licence types and the data fields each carries."""
 
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["licences"], responses=OpenApiTypes.OBJECT)
+    @extend_schema(tags=["licences"], responses=LicenceTypeOut(many=True))
     def get(self, request):
         return Response(
             [
@@ -244,6 +254,15 @@ ACTIONS = {
 }
 
 
+class LicenceActionIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=max_length(Licence, "status_reason"))
+    valid_until = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD")
+    data = serializers.DictField(required=False, allow_null=True)
+    holder_name = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=max_length(Licence, "holder_name")
+    )
+
+
 class Action(APIView):
     """The issuer's actions. Body: ``reason`` (required); ``valid_until`` for renew; ``data`` and/or
     ``holder_name`` for change. Renew and change answer with the new version."""
@@ -251,15 +270,7 @@ class Action(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=inline_serializer(
-            "LicenceAction",
-            {
-                "reason": serializers.CharField(),
-                "valid_until": serializers.DateField(required=False),
-                "data": serializers.DictField(required=False),
-                "holder_name": serializers.CharField(required=False),
-            },
-        ),
+        request=LicenceActionIn,
         responses=LicenceOut,
         tags=["licences"],
     )
@@ -267,6 +278,8 @@ class Action(APIView):
         licence, access = selectors.licence_for(request.user, identifier)
         if access != Access.ISSUER:
             raise Forbidden(_("只有颁发机构的工作人员可以办理此操作。"))
+        checked = LicenceActionIn(data=request.data)
+        checked.is_valid(raise_exception=True)  # lengths; the services check the rest
         reason = str(request.data.get("reason", ""))
         if action in ACTIONS:
             result = ACTIONS[action](licence, actor=request.user, reason=reason)
@@ -301,7 +314,6 @@ class Verify(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
         request={

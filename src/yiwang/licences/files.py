@@ -23,7 +23,7 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObject
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from yiwang.core.pdf import SEAL_RED, cjk_font, draw_seal, styles
+from yiwang.core.pdf import SEAL_RED, cjk_font, draw_seal, paragraph_text, styles
 from yiwang.core.sm import SIGNER_ID
 from yiwang.core.timefmt import local_text
 
@@ -158,7 +158,7 @@ def licence_pdf(licence: Licence) -> bytes:
     if licence.case_number:
         rows.append((_("来源办件"), licence.case_number))
     table = Table(
-        [[Paragraph(str(k), st["Cell"]), Paragraph(str(v), st["Cell"])] for k, v in rows],
+        [[Paragraph(paragraph_text(k), st["Cell"]), Paragraph(paragraph_text(v), st["Cell"])] for k, v in rows],
         colWidths=[38 * mm, width - 40 * mm - 38 * mm - 12 * mm],
     )
     table.setStyle(

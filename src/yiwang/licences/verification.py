@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core.audit import history
+from yiwang.core.jsonin import JsonInvalid, parse_json
 from yiwang.core.models import SigningKey
 from yiwang.core.sm import blind_index, kek, sm3_hex, sm3_hmac
 from yiwang.core.timefmt import local_iso, local_text
@@ -238,17 +239,19 @@ def verify_file(content: bytes) -> Verdict:
                 False, [_("该 PDF 中没有电子证照文件（.ylic），无法核验；请上传本平台下载的证照 PDF 或 .ylic 文件。")]
             )
         content = inner
+    label = _("证照文件")
     try:
-        env = json.loads(content.decode("utf-8"))
+        env = parse_json(content, field="file", label=label)
         if not isinstance(env, dict) or env.get("format") != FILE_FORMAT:
             raise ValueError("format")
         payload = _b64(env.get("payload"))
         signature = _b64(env.get("signature"))
         key_id = str(env.get("key_id", ""))
-        signed = json.loads(payload.decode("utf-8"))
+        signed = parse_json(payload, field="file", label=label)
         if not isinstance(signed, dict):
             raise ValueError("payload")
-    except (UnicodeDecodeError, ValueError, binascii.Error):
+    except (JsonInvalid, ValueError, binascii.Error):
+        # a nesting too deep (JsonTooDeep) is no file of ours either, but is refused as a bad request
         return Verdict(False, [_("文件格式不正确：不是本平台的电子证照文件（.ylic）。")])
 
     facts = {

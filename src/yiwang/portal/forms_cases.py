@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.cases.models import SPECIAL_PROCEDURE_KINDS, DeliveryMethod
 from yiwang.cases.services import allowed_formats
-from yiwang.catalog.forms_schema import prefilled_fields
+from yiwang.catalog.forms_schema import prefilled_fields, value_limit
 from yiwang.catalog.models import ItemVersion, MaterialRequirement
 from yiwang.core.errors import YiwangError
+from yiwang.core.fields import FREE_TEXT_MAX_LENGTH
 from yiwang.identity.selectors import MASKED_PREFILL
 
 FIELD_PREFIX = "f_"
@@ -163,6 +164,8 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         kind = spec.get("type")
         label = spec.get("label") or spec["name"]
         common = {"label": label, "required": False, "help_text": spec.get("help", "")}
+        if kind != "checkbox":  # the browser stops typing at the bound; the services check it again
+            common["max_length"] = value_limit(spec)
         attrs: dict[str, Any] = {}
         if spec.get("required"):
             attrs["aria-required"] = "true"
@@ -379,16 +382,29 @@ class WithdrawForm(ServiceErrorsMixin, forms.Form):
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
-        label=gettext_lazy("不予受理的理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("不予受理的理由"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class CommentForm(ServiceErrorsMixin, forms.Form):
-    comment = forms.CharField(label=gettext_lazy("办理意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=gettext_lazy("办理意见"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ReturnForm(ServiceErrorsMixin, forms.Form):
-    comment = forms.CharField(label=gettext_lazy("退回意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=gettext_lazy("退回意见"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class DecideForm(ServiceErrorsMixin, forms.Form):
@@ -404,6 +420,7 @@ class DecideForm(ServiceErrorsMixin, forms.Form):
         label=gettext_lazy("决定理由"),
         help_text=gettext_lazy("不予办理时必须写明理由。"),
         required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -415,13 +432,19 @@ class SpecialProcedureForm(ServiceErrorsMixin, forms.Form):
         required=False,
     )
     reason = forms.CharField(
-        label=gettext_lazy("理由（将书面告知申请人）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("理由（将书面告知申请人）"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class EndSpecialProcedureForm(ServiceErrorsMixin, forms.Form):
     result = forms.CharField(
-        label=gettext_lazy("特别程序结果"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("特别程序结果"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -432,7 +455,12 @@ class ExtensionForm(ServiceErrorsMixin, forms.Form):
         widget=forms.NumberInput(attrs={"min": 1, "max": 10}),
         help_text=gettext_lazy("合计不超过10个工作日，须经审批人批准。"),
     )
-    reason = forms.CharField(label=gettext_lazy("延期理由"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=gettext_lazy("延期理由"),
+        required=False,
+        max_length=FREE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ExtensionDecisionForm(ServiceErrorsMixin, forms.Form):

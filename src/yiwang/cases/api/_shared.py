@@ -7,13 +7,12 @@ makes one documented endpoint per transition ``POST /api/cases/{number}/<action>
 from __future__ import annotations
 
 import functools
-import json
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,9 +22,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.catalog.models import ServiceItem
+from yiwang.core.errors import Forbidden, InvalidInput, NotFound, invalid_fields
+from yiwang.core.fields import FREE_TEXT_MAX_LENGTH, TYPED_CODE_MAX_LENGTH, max_length
+from yiwang.core.jsonin import JSONField, parse_json
 
-from .. import clock, selectors, supervision
+from .. import clock, selectors, services, supervision
 from ..models import Case, CaseDocument, CaseMaterial, CaseTask, DeliveryMethod, PaymentOrder, Status
 
 TAG = "办件"
@@ -324,23 +326,31 @@ class _In(serializers.Serializer):
     def parse(cls, data) -> dict[str, Any]:
         s = cls(data=data)
         if not s.is_valid():
-            errors = {k: "；".join(str(m) for m in v) for k, v in s.errors.items()}
-            raise InvalidInput(_("请求参数有误：%(e)s") % {"e": "；".join(errors.values())}, errors=errors)
+            raise invalid_fields(s.errors)
         return s.validated_data
 
 
 class ApplicationIn(_In):
-    item = serializers.CharField(required=False, help_text="事项实施编码或编号（新申请时必填）")
-    form_data = serializers.JSONField(required=False, help_text="申请表（JSON 对象；multipart 时为 JSON 字符串）")
+    item = serializers.CharField(
+        required=False, max_length=max_length(ServiceItem, "code"), help_text="事项实施编码或编号（新申请时必填）"
+    )
+    form_data = JSONField(
+        required=False, label=gettext_lazy("申请表"), help_text="申请表（JSON 对象；multipart 时为 JSON 字符串）"
+    )
     applicant_org = serializers.CharField(
-        required=False, allow_blank=True, help_text="以单位名义申请时的统一社会信用代码"
+        required=False,
+        allow_blank=True,
+        max_length=TYPED_CODE_MAX_LENGTH,
+        help_text="以单位名义申请时的统一社会信用代码",
     )
     delivery_method = serializers.ChoiceField(choices=DeliveryMethod.choices, required=False)
-    delivery_address = serializers.CharField(required=False, allow_blank=True)
+    delivery_address = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(Case, "delivery_address")
+    )
 
 
 class ReasonIn(_In):
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    reason = serializers.CharField(allow_blank=True, required=False, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,10 +362,7 @@ def _form_data(data) -> dict | None:
     if raw in (None, ""):
         return None
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise InvalidInput(_("申请表须为 JSON 对象。"), field="form_data") from None
+        raw = parse_json(raw, field="form_data", label=_("申请表"))
     if not isinstance(raw, dict):
         raise InvalidInput(_("申请表须为 JSON 对象。"), field="form_data")
     return raw
@@ -375,6 +382,12 @@ def _uploads(request) -> tuple[dict, dict]:
 def _detail(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.case_for_user(request.user, case.number or case.pk)
     return Response(CaseDetailOut(fresh, context={"request": request}).data, status=code)
+
+
+def created_or_replayed(case: Case) -> int:
+    """201 for the case this request created, 200 for the one an earlier request with the same
+    Idempotency-Key created — also when the two raced (the services tell which)."""
+    return status.HTTP_200_OK if services.is_replay(case) else status.HTTP_201_CREATED
 
 
 def _idempotency_key(request) -> str:

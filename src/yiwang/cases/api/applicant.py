@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import NotFound
+from yiwang.core.fields import max_length
 from yiwang.identity import selectors as identity_selectors
 
 from .. import selectors, services
-from ..models import Case, IdempotencyKey, PaymentOrder
+from ..models import Case, PaymentOrder
 from ._shared import (
     APPLICATION_DOC,
     IDEMPOTENCY,
@@ -41,24 +42,32 @@ from ._shared import (
     _In,
     _uploads,
     case_to_act_on,
+    created_or_replayed,
     submitted,
     summary_rows,
 )
 
 
 class PayIn(_In):
-    order = serializers.CharField(required=False, allow_blank=True, help_text="缺省为该办件的待缴费单")
+    order = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=max_length(PaymentOrder, "number"),
+        help_text="缺省为该办件的待缴费单",
+    )
 
 
 class CaseListCreate(APIView):
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(tags=[TAG], summary="我的办件", responses=CaseSummaryOut(many=True))
     def get(self, request):
         qs = summary_rows(
             selectors.cases_for_applicant(request.user, status=request.query_params.get("status"), include_drafts=False)
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
 
@@ -88,7 +97,7 @@ class CaseListCreate(APIView):
             delivery_address=data.get("delivery_address"),
             idempotency_key=key,
         )
-        return submitted(case, status.HTTP_200_OK if services.is_replay(case) else status.HTTP_201_CREATED)
+        return submitted(case, created_or_replayed(case))
 
 
 class DraftListCreate(APIView):
@@ -190,23 +199,20 @@ class DraftSubmit(APIView):
     )
     def post(self, request, draft_id: int):
         data = ApplicationIn.parse(request.data)
-        key = _idempotency_key(request)
-        earlier = key and IdempotencyKey.objects.filter(user=request.user, key=key[:200]).first()
-        if earlier:
-            return _detail(request, earlier.case, status.HTTP_200_OK)
         files, offers = _uploads(request)
+        # the services check the draft (and answer a replay of the key with its case) under a row lock
         case = services.submit_case(
             request.user,
-            case=_own_draft(request, draft_id),
+            case=draft_id,
             form_data=_form_data(request.data),
             files=files,
             offers=offers,
             applicant_org=data.get("applicant_org"),
             delivery_method=data.get("delivery_method"),
             delivery_address=data.get("delivery_address"),
-            idempotency_key=key,
+            idempotency_key=_idempotency_key(request),
         )
-        return _detail(request, case, status.HTTP_201_CREATED)
+        return _detail(request, case, created_or_replayed(case))
 
 
 def _version_and_org(request):

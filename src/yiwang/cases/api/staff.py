@@ -14,9 +14,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from yiwang.core.errors import Forbidden, InvalidInput, NotFound
+from yiwang.core.fields import FREE_TEXT_MAX_LENGTH, max_length
 
 from .. import selectors, services, supervision
-from ..models import SPECIAL_PROCEDURE_KINDS, DeliveryMethod
+from ..models import SPECIAL_PROCEDURE_KINDS, CaseMaterial, Delivery, DeliveryMethod
 from ._shared import (
     STAFF_TAG,
     CaseDetailOut,
@@ -31,10 +32,14 @@ from ._shared import (
 )
 
 
+def _delivery(name: str) -> int:
+    return max_length(Delivery, name)
+
+
 class CorrectionItemIn(serializers.Serializer):
     material = serializers.IntegerField(required=False, allow_null=True, help_text="申请材料编号")
-    field = serializers.CharField(required=False, allow_blank=True, help_text="申请表字段名")
-    problem = serializers.CharField(help_text="问题及补正要求")
+    field = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="申请表字段名")
+    problem = serializers.CharField(max_length=max_length(CaseMaterial, "label"), help_text="问题及补正要求")
 
 
 class CorrectionIn(_In):
@@ -43,7 +48,7 @@ class CorrectionIn(_In):
 
 class TaskIn(_In):
     task = serializers.IntegerField(required=False, allow_null=True, help_text="任务编号；缺省为本人可办理的任务")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class DecideIn(_In):
@@ -51,22 +56,22 @@ class DecideIn(_In):
         help_text="true 准予，false 不予（必填）",
         error_messages={"required": gettext_lazy("请选择审批决定（approve）：准予或不予。")},
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_LENGTH)
     task = serializers.IntegerField(required=False, allow_null=True)
 
 
 class SpecialProcedureIn(_In):
     kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in SPECIAL_PROCEDURE_KINDS])
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class SpecialProcedureEndIn(_In):
-    result = serializers.CharField(required=False, allow_blank=True, default="")
+    result = serializers.CharField(required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class ExtensionIn(_In):
     days = serializers.IntegerField(min_value=1, max_value=10)
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class ExtensionDecisionIn(_In):
@@ -75,16 +80,18 @@ class ExtensionDecisionIn(_In):
         help_text="true 批准，false 不批准（必填）",
         error_messages={"required": gettext_lazy("请选择是否批准延期（approve）。")},
     )
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class DeliverIn(_In):
     method = serializers.ChoiceField(choices=DeliveryMethod.choices)
-    recipient = serializers.CharField(required=False, allow_blank=True, default="")
-    phone = serializers.CharField(required=False, allow_blank=True, default="")
-    address = serializers.CharField(required=False, allow_blank=True, default="")
-    carrier = serializers.CharField(required=False, allow_blank=True, default="")
-    tracking_number = serializers.CharField(required=False, allow_blank=True, default="")
+    recipient = serializers.CharField(required=False, allow_blank=True, default="", max_length=_delivery("recipient"))
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=_delivery("phone"))
+    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=_delivery("address"))
+    carrier = serializers.CharField(required=False, allow_blank=True, default="", max_length=_delivery("carrier"))
+    tracking_number = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=_delivery("tracking_number")
+    )
 
 
 class PaymentIn(_In):
@@ -107,6 +114,8 @@ class ExtensionDecision(APIView):
 
 class WorkQueue(APIView):
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(
         tags=[STAFF_TAG],
@@ -124,7 +133,7 @@ class WorkQueue(APIView):
             department=int(department) if department and department.isdigit() else None,
             role=request.query_params.get("role") or None,
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(tasks, request, view=self)
         return paginator.get_paginated_response(
             [{"task": TaskOut(t).data, "case": CaseSummaryOut(t.case).data} for t in page]
@@ -133,10 +142,12 @@ class WorkQueue(APIView):
 
 class AcceptanceQueue(APIView):
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(tags=[STAFF_TAG], summary="待受理办件", responses=CaseSummaryOut(many=True))
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(summary_rows(selectors.acceptance_queue(request.user)), request, view=self)
         return paginator.get_paginated_response(CaseSummaryOut(page, many=True).data)
 
@@ -165,6 +176,8 @@ class SupervisedCases(APIView):
     """效能监督: the red and yellow open cases of the supervisor's regions; read only."""
 
     permission_classes = [IsAuthenticated]
+    # the schema documents its GET as the page object (count, next, previous, results)
+    pagination_class = Pagination
 
     @extend_schema(
         tags=[STAFF_TAG],
@@ -187,7 +200,7 @@ class SupervisedCases(APIView):
         cases = supervision.supervised_cases(
             request.user, department=int(department) if department.isdigit() else None, level=level
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = selectors.attach_overdue_days(paginator.paginate_queryset(cases, request, view=self))
         return paginator.get_paginated_response(SupervisedCaseOut(page, many=True).data)
 

@@ -4,10 +4,13 @@ of any department, finding or registering the applicant by ID number.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
+
+from yiwang.core.fields import TYPED_CODE_MAX_LENGTH, max_length
+from yiwang.identity.models import LegalPerson, NaturalPerson
 
 from .. import services
 from ._shared import (
@@ -20,16 +23,19 @@ from ._shared import (
     _form_data,
     _idempotency_key,
     _uploads,
+    created_or_replayed,
 )
 
 
 class WindowCaseIn(ApplicationIn):
-    id_number = serializers.CharField(help_text="申请人（或经办人）公民身份号码")
-    name = serializers.CharField(required=False, allow_blank=True, help_text="新登记申请人时必填")
-    phone = serializers.CharField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True)
-    org_uscc = serializers.CharField(required=False, allow_blank=True)
-    org_name = serializers.CharField(required=False, allow_blank=True)
+    id_number = serializers.CharField(max_length=TYPED_CODE_MAX_LENGTH, help_text="申请人（或经办人）公民身份号码")
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(NaturalPerson, "name"), help_text="新登记申请人时必填"
+    )
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=max_length(NaturalPerson, "phone"))
+    address = serializers.CharField(required=False, allow_blank=True, max_length=max_length(NaturalPerson, "address"))
+    org_uscc = serializers.CharField(required=False, allow_blank=True, max_length=TYPED_CODE_MAX_LENGTH)
+    org_name = serializers.CharField(required=False, allow_blank=True, max_length=max_length(LegalPerson, "name"))
     accept = serializers.BooleanField(required=False, default=False)
 
 
@@ -43,7 +49,10 @@ class WindowCaseCreate(APIView):
         + APPLICATION_DOC,
         parameters=[IDEMPOTENCY],
         request={"multipart/form-data": WindowCaseIn, "application/json": WindowCaseIn},
-        responses={201: CaseDetailOut},
+        responses={
+            201: CaseDetailOut,
+            200: OpenApiResponse(CaseDetailOut, description="同一 Idempotency-Key 的重试：首次提交的同一办件"),
+        },
     )
     def post(self, request):
         data = WindowCaseIn.parse(request.data)
@@ -65,4 +74,4 @@ class WindowCaseCreate(APIView):
             accept=data.get("accept", False),
             idempotency_key=_idempotency_key(request),
         )
-        return _detail(request, case, status.HTTP_201_CREATED)
+        return _detail(request, case, created_or_replayed(case))

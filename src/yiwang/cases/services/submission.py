@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.catalog import selectors as catalog_selectors
+from yiwang.catalog.forms_schema import typed_form_data
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, ServiceObject
 from yiwang.core import audit, calendar
 from yiwang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, YiwangError
@@ -187,7 +188,7 @@ def save_draft(
         else:
             raise InvalidInput(_("请选择要申报的事项。"), field="item")
         if form_data is not None:
-            draft.form_data = dict(form_data)
+            draft.form_data = typed_form_data(draft.version.form_schema or [], form_data)
         if delivery_method or delivery_address is not None:
             draft.delivery_method = delivery_method or draft.delivery_method
             draft.delivery_address = (delivery_address or "").strip()[:200]
@@ -361,7 +362,8 @@ def _check_fields(case: Case, form: Mapping, delivery: tuple) -> dict[str, Yiwan
         case.form_data = validate_form(case.version, form, case.agent or case.applicant_person)
     except InvalidInput as exc:
         problems.update(_problems_of(exc))
-        case.form_data = dict(form)  # kept as typed, like a saved draft
+        # kept as typed, like a saved draft (without what is too long to keep: that is among the problems)
+        case.form_data = typed_form_data(case.version.form_schema or [], dict(form), strict=False)
     try:
         _set_delivery(case, *delivery)
     except InvalidInput as exc:

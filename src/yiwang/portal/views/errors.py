@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 
+from yiwang.core.errors import request_too_big
 from yiwang.identity.lockout import lockout_message, retry_after_seconds
 from yiwang.portal.forms import LoginForm
 
@@ -37,9 +39,19 @@ def _message(exception: BaseException | None) -> str:
 
 
 def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large(request)
     if is_api(request):
         return api_error("invalid", _("请求无法处理：地址或提交的内容有误。"), 400)
     return render(request, "400.html", status=400)
+
+
+def request_too_large(request: HttpRequest) -> HttpResponse:
+    """413: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE (JSON under /api/, the Chinese page elsewhere)."""
+    error = request_too_big()
+    if is_api(request):
+        return api_error(error.code, error.message, error.status)
+    return render(request, "413.html", {"message": error.message}, status=error.status)
 
 
 def permission_denied(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:

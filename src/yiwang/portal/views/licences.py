@@ -212,7 +212,10 @@ def licence_verify(request):
         elif upload.size > MAX_FILE_BYTES:
             error = _("文件过大（超过 5 MB），不是电子证照文件。")
         else:
-            verdict = verify_file(upload.read())
+            try:
+                verdict = verify_file(upload.read())
+            except InvalidInput as exc:  # nested too deep to be read at all
+                error = exc.message
     status = 400 if error else 200
     context = {"verdict": verdict, "error": error, "public_url": settings.YIWANG_PUBLIC_URL.rstrip("/")}
     return render(request, "portal/licences/verify.html", context, status=status)
