@@ -285,6 +285,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# error reports mask the posted personal data (core/reporting.py)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "yiwang.core.reporting.PersonalDataFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

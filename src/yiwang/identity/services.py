@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
-from yiwang.core.ids import mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
+from yiwang.core.ids import mask_address, mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
 from yiwang.core.notify import notify
 from yiwang.core.sm import blind_index
 
@@ -227,7 +227,7 @@ def update_person(
         after = {k: str(getattr(locked, k) or "") for k in changes}
         changed = {k for k in changes if before[k] != after[k]}
         if changed:
-            masked = {"phone": mask_phone}
+            masked = {"phone": mask_phone, "address": mask_address}  # the audit keeps no personal data
             audit.record(
                 locked,
                 "person.updated",
