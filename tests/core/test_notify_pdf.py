@@ -21,7 +21,7 @@ def test_notification_is_stored_and_sent_on_commit(django_capture_on_commit_call
         with django_capture_on_commit_callbacks(execute=True):
             note = notify(user, "办件已受理", "您的办件 HY2026000001 已受理。")
             assert Notification.objects.get(pk=note.pk).sent_at is None
-        assert "[sms → 13800138000] 办件已受理" in caplog.text
+        assert "[sms → 138****8000] 办件已受理" in caplog.text  # the log masks the number
     note.refresh_from_db()
     assert note.sent_at is not None and note.recipient == "13800138000"
 

@@ -101,3 +101,15 @@ def test_the_migration_encrypts_existing_rows_in_chunks():
     person = NaturalPerson.objects.get(name="老用户")
     assert (person.phone, person.address) == (PHONE, ADDRESS)
     assert "文明路" not in raw(NaturalPerson, person.pk, "address")[0]
+
+
+def test_a_notification_keeps_its_recipient_encrypted_and_the_log_shows_it_masked(db, caplog):
+    from yiwang.core.models import Notification
+    from yiwang.core.notify import ConsoleNotifier, notify
+
+    note = notify(None, "通知", "正文", recipient=PHONE)
+    assert PHONE not in raw(Notification, note.pk, "recipient")[0]
+    assert Notification.objects.get(pk=note.pk).recipient == PHONE
+    with caplog.at_level("INFO", logger="yiwang.notify"):
+        ConsoleNotifier().deliver(note)
+    assert "137****5678" in caplog.text and PHONE not in caplog.text
