@@ -8,6 +8,7 @@ from django.test import Client, RequestFactory
 from yiwang.core import audit
 from yiwang.core.ids import mask_account, mask_address, mask_citizen_id, mask_phone
 from yiwang.core.reporting import PersonalDataFilter
+from yiwang.core.verify import verify_audit
 
 from .http import Api
 
@@ -79,6 +80,7 @@ def test_a_download_by_staff_is_logged_and_the_applicant_sees_it(live_server, wo
     )
     assert event.data["department"] == world.market.name and "after" not in event.data
     assert audit.history(case).count() >= 2  # on the case's own chain, after its submission
+    assert verify_audit().ok  # the chain still verifies, the case's state still its chain's
 
     mine = page_client(world.citizen_user).get(f"/my/cases/{case.number}/").content.decode()
     log = mine[mine.index('id="access-log"') :]
