@@ -29,6 +29,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 # Key-encryption key for SM4 at-rest encryption (32 hex chars = 16 bytes). The development default
 # is derived from SECRET_KEY so that a demo works with no set-up; production must set its own.
 YIWANG_KEK = os.environ.get("YIWANG_KEK", "")
+# While the KEK is rotated (docs/operations.md, "Keys"): the old key(s), read only, and the key of the
+# blind indexes, which stays the same across rotations (set it to the first KEK before the first one).
+YIWANG_KEK_PREVIOUS = os.environ.get("YIWANG_KEK_PREVIOUS", "")
+YIWANG_INDEX_KEY = os.environ.get("YIWANG_INDEX_KEY", "")
 
 
 def production_problems(secret_key: str, kek: str) -> list[str]:
@@ -359,6 +363,9 @@ if YIWANG_LOG_SYSLOG:
         **_log_output,
     }
 LOG_OUTPUTS = [h for h in ("file", "syslog") if h in _log_handlers] or ["console"]
+
+# error reports mask the posted personal data (core/reporting.py)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "yiwang.core.reporting.PersonalDataFilter"
 
 LOGGING = {
     "version": 1,

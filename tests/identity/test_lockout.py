@@ -173,3 +173,12 @@ def test_the_address_is_the_one_our_proxy_forwarded(client, citizen, settings):
     assert log_in(client, PHONE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
     assert log_in(client, PHONE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
+
+
+def test_guesses_at_an_unknown_phone_number_are_counted_without_keeping_the_number(client):
+    typed = ["13900139000", "139 0013 9000", "139-0013-9000", "13900139000", " 13900139000 "]
+    answers = [log_in(client, number, f"wrong-password-{n}") for n, number in enumerate(typed)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    kept = list(AccessAttempt.objects.values_list("username", flat=True))
+    assert kept and all(k.startswith("phone:") and "13900139000" not in k for k in kept)
+    assert len(set(kept)) == 1  # the number typed in any form counts as one

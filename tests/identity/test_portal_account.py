@@ -6,7 +6,7 @@ import pytest
 
 from yiwang.core.ids import make_citizen_id
 from yiwang.identity import services
-from yiwang.identity.models import NaturalPerson, User
+from yiwang.identity.models import NaturalPerson, User, phone_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_registration_logs_the_citizen_in(client):
     assert response.redirect_chain[-1][0] == "/"
     body = response.content.decode()
     assert "注册成功" in body and "张三" in body
-    user = User.objects.get(phone="13800138000")
+    user = User.objects.get(phone_digest=phone_digest("13800138000"))
     assert response.context["user"] == user
     assert user.person.id_number == ID_1
 

@@ -116,7 +116,7 @@ def test_update_person_audits_masked_changes():
     assert event.action == "person.updated"
     assert event.data == {
         "before": {"address": "", "phone": "139****9000"},
-        "after": {"address": "新地址", "phone": "137****7000"},
+        "after": {"address": "新地****", "phone": "137****7000"},
     }
     with pytest.raises(InvalidInput):
         services.update_person(person, phone="abc")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog.models import ItemVersion, MaterialRequirement, ServiceItem, Stage
+from yiwang.core.fields import EncryptedTextField
 from yiwang.identity.models import Department, LegalPerson, NaturalPerson
 
 
@@ -94,7 +95,7 @@ class Case(models.Model):
     delivery_method = models.CharField(
         _("送达方式"), max_length=12, choices=DeliveryMethod.choices, default=DeliveryMethod.WINDOW
     )
-    delivery_address = models.CharField(_("邮寄地址"), max_length=200, blank=True)
+    delivery_address = EncryptedTextField(_("邮寄地址"), max_length=200, blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -491,8 +492,8 @@ class Delivery(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="delivery", verbose_name=_("办件"))
     method = models.CharField(_("送达方式"), max_length=12, choices=DeliveryMethod.choices)
     recipient = models.CharField(_("收件人"), max_length=60, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    address = models.CharField(_("邮寄地址"), max_length=200, blank=True)
+    phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    address = EncryptedTextField(_("邮寄地址"), max_length=200, blank=True)
     carrier = models.CharField(_("快递公司"), max_length=40, blank=True)
     tracking_number = models.CharField(_("快递单号"), max_length=60, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"))

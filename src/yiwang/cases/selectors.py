@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.core import audit
 from yiwang.core.calendar import working_days_since
 from yiwang.core.errors import NotFound
-from yiwang.core.ids import normalize
+from yiwang.core.ids import mask, normalize
 from yiwang.core.text import clause, join_clauses
 from yiwang.identity.models import AgentAuthorization, Department, NaturalPerson, StaffRole
 from yiwang.identity.selectors import names_of_logins
@@ -296,6 +296,13 @@ ACTION_LABELS = {
     "due_recomputed": gettext_lazy("重新计算办理期限"),
     "warning_changed": gettext_lazy("时限预警变化"),
 }
+# Views of unmasked personal data and downloads (谁查看了 / 查看记录): on the chain, listed apart.
+ACCESS_LABELS = {
+    "personal_data_viewed": gettext_lazy("查看完整信息"),
+    "material_downloaded": gettext_lazy("下载申请材料"),
+    "document_downloaded": gettext_lazy("下载文书"),
+}
+ACTION_LABELS.update(ACCESS_LABELS)
 # Steps an applicant does not need to see (internal book-keeping of the back office).
 _INTERNAL = {
     "draft_saved",
@@ -364,7 +371,7 @@ def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]
     """Events of the case, oldest first. ``audience``: "staff" (actor, role, comments), "applicant"
     (what happened, which department, reasons addressed to the applicant) or "public" (no personal data)."""
     out: list[dict[str, Any]] = []
-    for event in audit.history(case):
+    for event in audit.history(case).exclude(action__in=list(ACCESS_LABELS)):
         if audience != "staff" and event.action in _INTERNAL:
             continue
         entry: dict[str, Any] = {
@@ -385,6 +392,91 @@ def timeline(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]
         for entry in out:
             entry["actor_name"] = names.get(entry["actor"], "")
     return out
+
+
+def access_log(case: Case, *, audience: str = "applicant") -> list[dict[str, Any]]:
+    """Who viewed the case's unmasked personal data or downloaded its materials and documents, newest
+    first (X-Road's data tracker): for "staff" (谁查看了) with the person's name, for the applicant
+    (查看记录) with the department and post only."""
+    events = audit.history(case).filter(action__in=list(ACCESS_LABELS)).order_by("-seq")
+    out = []
+    for event in events:
+        role = event.actor_role
+        entry = {
+            "at": event.at,
+            "label": str(ACCESS_LABELS[event.action]),
+            "what": event.data.get("what", ""),
+            "department": event.data.get("department", ""),
+            "role": role,
+            "role_label": str(ACCESS_ROLE_LABELS.get(role, role)),
+        }
+        if audience == "staff":
+            entry["actor"] = event.actor
+        out.append(entry)
+    if audience == "staff":
+        names = names_of_logins(e["actor"] for e in out)
+        for entry in out:
+            entry["actor_name"] = names.get(entry["actor"], entry["actor"])
+    return out
+
+
+ACCESS_ROLE_LABELS = {**dict(Role.choices), "applicant": gettext_lazy("申请人本人")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data on the case's pages and answers: masked unless the viewer is entitled
+
+# kinds shown in full only after an explicit, logged 查看完整信息, even to the handling staff
+FULL_VIEW_KINDS = frozenset({"id_number", "account"})
+
+
+def personal_kind(spec: dict[str, Any]) -> str | None:
+    """Which personal datum a field of an application form holds (a key of ``core.ids.MASKS``), if any."""
+    kind, name, label = spec.get("type"), str(spec.get("name", "")).lower(), str(spec.get("label", ""))
+    if kind == "id_number":
+        return "id_number"
+    if kind == "phone" or "phone" in name or "电话" in label or "手机" in label:
+        return "phone"
+    if "account" in name or "账号" in label or "卡号" in label:
+        return "account"
+    if "address" in name or "地址" in label or "住所" in label:
+        return "address"
+    return None
+
+
+def disclosure(user, case: Case) -> str:
+    """How much personal data of ``case`` the viewer may see in clear: "applicant" (the person
+    themself, or who acts for them: everything), "handling" (the staff of a department handling the
+    case, in a handling post: phone numbers and addresses; ID numbers and accounts after 查看完整信息)
+    or "masked" (anyone else who sees the case: supervisors, the window clerk after the desk)."""
+    if is_applicant_of(user, case):
+        return "applicant"
+    departments = StaffRole.objects.filter(user=user, role__in=REVIEW_ROLES).values("department_id")
+    if case.department_id in {d["department_id"] for d in departments}:
+        return "handling"
+    if CaseTask.objects.filter(case=case, department__in=departments).exists():
+        return "handling"
+    return "masked"
+
+
+def masked_form_data(case: Case, *, level: str, full: bool = False) -> dict[str, Any]:
+    """The case's form data as ``disclosure`` level ``level`` may see it; ``full``: after 查看完整信息."""
+    data = dict(case.form_data or {})
+    if level == "applicant":
+        return data
+    for spec in case.version.form_schema or []:
+        if not isinstance(spec, dict) or not data.get(spec.get("name")):
+            continue
+        kind = personal_kind(spec)
+        clear = (level == "handling" and full) if kind in FULL_VIEW_KINDS else level == "handling"
+        if kind and not clear:
+            data[spec["name"]] = mask(kind, str(data[spec["name"]]))
+    return data
+
+
+def shown_address(value: str, level: str) -> str:
+    """An address of the case (delivery) as ``level`` may see it."""
+    return value if level in {"applicant", "handling"} else mask("address", value)
 
 
 def current_departments(case: Case) -> list[str]:

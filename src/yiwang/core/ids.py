@@ -9,6 +9,7 @@ full-width characters and lower case are all accepted.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
 from django.utils.translation import gettext as _
@@ -111,8 +112,40 @@ def mask_citizen_id(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
+    """The first three and last four digits: 138****1234."""
     v = normalize(value)
     return v[:3] + "****" + v[-4:] if len(v) >= 11 else "*" * len(v)
+
+
+# the end of a county-level name (区、县、旗; 自治县 too) or, failing that, of a city (市、州、盟)
+_COUNTY_END = re.compile(r"(?<!自治)区|[县旗]")
+_CITY_END = re.compile(r"[市州盟]")
+MASK = "****"
+
+
+def mask_address(value: str) -> str:
+    """Down to the district or county, the rest masked: 广东省河源市源城区****. An address without a
+    county-level name keeps its city, one without either only its first two characters."""
+    v = (value or "").strip()
+    if not v:
+        return ""
+    found = _COUNTY_END.search(v) or _CITY_END.search(v)
+    kept = v[: found.end()] if found and found.end() < len(v) else v[:2]
+    return kept + MASK
+
+
+def mask_account(value: str) -> str:
+    """A bank account or card number: its last four digits only."""
+    v = normalize(value)
+    return "*" * max(len(v) - 4, 4) + v[-4:] if len(v) > 4 else "*" * len(v)
+
+
+MASKS = {"id_number": mask_citizen_id, "phone": mask_phone, "address": mask_address, "account": mask_account}
+
+
+def mask(kind: str, value: str) -> str:
+    """Mask ``value`` as personal data of ``kind`` (a key of ``MASKS``); empty stays empty."""
+    return MASKS[kind](value) if value else ""
 
 
 def make_citizen_id(region: str, birth: dt.date, seq: int) -> str:

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedTextField
+
 
 class CalendarYear(models.Model):
     """A year whose official holiday schedule (国务院办公厅节假日安排) is known.
@@ -152,7 +154,8 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("用户")
     )
     channel = models.CharField(_("渠道"), max_length=20, default="sms")
-    recipient = models.CharField(_("接收方"), max_length=200, blank=True)
+    # a phone number or an e-mail address: SM4-encrypted at rest like every contact datum
+    recipient = EncryptedTextField(_("接收方"), max_length=200, blank=True)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .ids import mask_phone
 from .models import Notification
 
 log = logging.getLogger("yiwang.notify")
@@ -24,9 +25,9 @@ class ConsoleNotifier(Notifier):
     """Development backend: logs the message instead of calling an SMS gateway."""
 
     def deliver(self, notification: Notification) -> None:
-        log.info(
-            "[%s → %s] %s: %s", notification.channel, notification.recipient, notification.subject, notification.body
-        )
+        recipient = notification.recipient
+        shown = mask_phone(recipient) if recipient.isdigit() else recipient  # logs carry no phone number
+        log.info("[%s → %s] %s: %s", notification.channel, shown, notification.subject, notification.body)
 
 
 def get_notifier() -> Notifier:

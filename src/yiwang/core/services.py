@@ -1,20 +1,25 @@
 """Use cases of the platform core: publishing a year's official holiday schedule, sealing the audit
-events into signed checkpoints."""
+events into signed checkpoints, re-encrypting the stored personal data and keys under a new KEK."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.apps import apps as django_apps
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, keys
 from .calendar import ScheduleDay, invalidate, schedule_published
 from .errors import InvalidInput
-from .models import AuditCheckpoint, AuditEvent, CalendarDay, CalendarYear
-from .sm import sm3_hex
+from .fields import CHUNK, EncryptedTextField, decrypt_text, pk_page
+from .models import AuditCheckpoint, AuditEvent, CalendarDay, CalendarYear, SigningKey
+from .sm import index_key, is_under_current_key, sm3_hex, sm4_decrypt, sm4_encrypt
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 NAME_MAX = CalendarDay._meta.get_field("name").max_length
@@ -140,3 +145,78 @@ def seal_pending_events(*, batch: int = CHECKPOINT_MAX_EVENTS) -> list[AuditChec
         if checkpoint.event_count < batch:
             break
     return sealed
+
+
+# --- KEK rotation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RotationStep:
+    """Where a rotation is: ``seen`` of ``total`` rows of ``table`` read, ``rewritten`` of them re-encrypted."""
+
+    table: str
+    seen: int
+    total: int
+    rewritten: int
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
+    """Every model with SM4-encrypted columns and their names, found by field class (core names no app)."""
+    found = []
+    for model in django_apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names and not model._meta.proxy:
+            found.append((model, names))
+    return found
+
+
+def _stale(stored: str) -> bool:
+    return bool(stored) and not is_under_current_key(base64.b64decode(stored))
+
+
+def rotate_encryption_key(*, chunk: int = CHUNK, progress: Callable[[RotationStep], None] | None = None) -> int:
+    """Re-encrypt every encrypted column and every private signing key under the current KEK
+    (``YIWANG_KEK``), reading what is still under a key of ``YIWANG_KEK_PREVIOUS``. Returns the rows
+    rewritten.
+
+    Chunks of ``chunk`` rows by primary key, each in its own transaction with its rows locked (a
+    concurrent change of an address is neither lost nor overwritten), one bulk_update each. A value
+    already under the current key is left alone, so that a rotation stopped half-way is resumed by
+    running it again. The blind indexes are keyed apart (``YIWANG_INDEX_KEY``) and do not change.
+    """
+    index_key()  # refuses a rotation that would change every blind index
+    rewritten_total = 0
+    for model, names in encrypted_columns():
+        table = model._meta.label
+        manager = model._default_manager
+        # the stored text itself: a Cast has no decrypting converter
+        raw = {f"raw_{n}": Cast(n, output_field=models.TextField()) for n in names}
+        total, seen, rewritten, last = manager.count(), 0, 0, None
+        while True:
+            with transaction.atomic():
+                rows = pk_page(manager.select_for_update().annotate(**raw), raw, last, chunk)
+                if not rows:
+                    break
+                stale = []
+                for pk, *stored in rows:
+                    if any(_stale(v) for v in stored):
+                        row = model(pk=pk)
+                        for name, value in zip(names, stored, strict=True):
+                            setattr(row, name, decrypt_text(value))
+                        stale.append(row)
+                manager.bulk_update(stale, names)
+            last, seen, rewritten = rows[-1][0], seen + len(rows), rewritten + len(stale)
+            if progress:
+                progress(RotationStep(table, seen, total, rewritten))
+        rewritten_total += rewritten
+    with transaction.atomic():
+        stale_keys = [
+            k for k in SigningKey.objects.select_for_update() if not is_under_current_key(bytes(k.private_key_enc))
+        ]
+        for key in stale_keys:
+            key.private_key_enc = sm4_encrypt(sm4_decrypt(bytes(key.private_key_enc)))
+        SigningKey.objects.bulk_update(stale_keys, ["private_key_enc"])
+    if progress:
+        total = SigningKey.objects.count()
+        progress(RotationStep(SigningKey._meta.label, total, total, len(stale_keys)))
+    return rewritten_total + len(stale_keys)

@@ -16,6 +16,7 @@ import gmssl_pyx
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
+from django.core.signals import setting_changed
 
 SIGNER_ID = b"1234567812345678"
 
@@ -125,16 +126,50 @@ def key_id(public_key: bytes) -> str:
 # --- SM4 at-rest encryption ---------------------------------------------------------------------
 
 
+def _hex_key(value: str, name: str) -> bytes:
+    key = bytes.fromhex(value)
+    if len(key) != 16:
+        raise ValueError(f"{name} must be 32 hexadecimal characters (16 bytes)")
+    return key
+
+
 @lru_cache(maxsize=1)
 def kek() -> bytes:
     """The 16-byte key-encryption key: YIWANG_KEK (hex) in production, derived from SECRET_KEY in dev."""
     configured = getattr(settings, "YIWANG_KEK", "")
     if configured:
-        key = bytes.fromhex(configured)
-        if len(key) != 16:
-            raise ValueError("YIWANG_KEK must be 32 hexadecimal characters (16 bytes)")
-        return key
+        return _hex_key(configured, "YIWANG_KEK")
     return sm3(b"yiwang-dev-kek:" + settings.SECRET_KEY.encode())[:16]
+
+
+@lru_cache(maxsize=1)
+def previous_keks() -> tuple[bytes, ...]:
+    """Keys being rotated away from (YIWANG_KEK_PREVIOUS, comma-separated hex): read, never written.
+    ``yiwang rotate-keys`` re-encrypts everything under ``kek()``; then they can be removed."""
+    configured = getattr(settings, "YIWANG_KEK_PREVIOUS", "")
+    return tuple(_hex_key(v.strip(), "YIWANG_KEK_PREVIOUS") for v in configured.split(",") if v.strip())
+
+
+@lru_cache(maxsize=1)
+def index_key() -> bytes:
+    """The key of the blind indexes: YIWANG_INDEX_KEY, else the KEK. It is kept apart so that rotating
+    the KEK re-encrypts the columns without changing any digest (lookups work throughout)."""
+    configured = getattr(settings, "YIWANG_INDEX_KEY", "")
+    if configured:
+        return _hex_key(configured, "YIWANG_INDEX_KEY")
+    if previous_keks():  # the KEK is changing: its digests would change with it and no lookup would match
+        raise ValueError("YIWANG_INDEX_KEY must be set (to the previous YIWANG_KEK) while YIWANG_KEK_PREVIOUS is")
+    return kek()
+
+
+def clear_key_caches(**kwargs) -> None:
+    """Forget the keys read from the settings (after they changed: tests, a rotation)."""
+    if kwargs.get("setting", "YIWANG_KEK") in {"YIWANG_KEK", "YIWANG_KEK_PREVIOUS", "YIWANG_INDEX_KEY", "SECRET_KEY"}:
+        for cached in (kek, previous_keks, index_key):
+            cached.cache_clear()
+
+
+setting_changed.connect(clear_key_caches)
 
 
 def sm4_encrypt(plaintext: bytes, key: bytes | None = None) -> bytes:
@@ -148,17 +183,27 @@ def sm4_encrypt(plaintext: bytes, key: bytes | None = None) -> bytes:
     return body + sm3_hmac(key, body)
 
 
-def sm4_decrypt(token: bytes, key: bytes | None = None) -> bytes:
-    key = key or kek()
+def is_under_current_key(token: bytes) -> bool:
+    """Whether ``token`` was encrypted under ``kek()`` (its SM3-HMAC says so; nothing is decrypted)."""
     body, tag = token[:-32], token[-32:]
-    if not hmac.compare_digest(tag, sm3_hmac(key, body)):
+    return hmac.compare_digest(tag, sm3_hmac(kek(), body))
+
+
+def sm4_decrypt(token: bytes, key: bytes | None = None) -> bytes:
+    """Decrypt with ``key``, or else with the current KEK or one being rotated away from: the SM3-HMAC
+    tells which key a token was made with, so a table half-way through a rotation reads whole."""
+    body, tag = token[:-32], token[-32:]
+    for candidate in (key,) if key else (kek(), *previous_keks()):
+        if hmac.compare_digest(tag, sm3_hmac(candidate, body)):
+            break
+    else:
         raise ValueError("ciphertext integrity check failed")
     iv, data = body[:16], body[16:]
-    dec = Cipher(algorithms.SM4(key), modes.CBC(iv)).decryptor()
+    dec = Cipher(algorithms.SM4(candidate), modes.CBC(iv)).decryptor()
     unpadder = padding.PKCS7(128).unpadder()
     return unpadder.update(dec.update(data) + dec.finalize()) + unpadder.finalize()
 
 
 def blind_index(value: str, purpose: str = "id") -> str:
     """Deterministic keyed digest so that an encrypted value can still be looked up by equality."""
-    return sm3_hmac(kek() + purpose.encode(), value.encode()).hex()
+    return sm3_hmac(index_key() + purpose.encode(), value.encode()).hex()

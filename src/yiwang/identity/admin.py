@@ -15,7 +15,7 @@ from yiwang.core.ids import is_citizen_id, mask_phone, normalize, validate_citiz
 from yiwang.core.sm import blind_index
 
 from . import services
-from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, Region, StaffRole, User
+from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, Region, StaffRole, User, phone_digest
 
 
 class AdministratorsOnly:
@@ -95,7 +95,7 @@ class StaffRoleInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     list_display = ["username", "display_name", "masked_phone", "is_staff", "is_active", "roles"]
-    search_fields = ["username", "display_name", "phone"]
+    search_fields = ["username", "display_name"]
     inlines = [StaffRoleInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -110,6 +110,14 @@ class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     @admin.display(description=_("手机号码"))
     def masked_phone(self, obj: User) -> str:
         return mask_phone(obj.phone) if obj.phone else ""
+
+    def get_search_results(self, request, queryset, search_term):
+        """The phone number is encrypted: a complete number finds its account through the blind index."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        phone = normalize(search_term)
+        if len(phone) == 11 and phone.isdigit():
+            found = found | queryset.filter(phone_digest=phone_digest(phone))
+        return found, duplicates
 
     @admin.display(description=_("岗位角色"))
     def roles(self, obj: User) -> str:

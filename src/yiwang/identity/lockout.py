@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.ids import is_citizen_id, normalize
 from yiwang.core.sm import blind_index
 
+from .models import phone_digest
 from .selectors import login_account
 
 # AccessAttempt.username holds at most this many characters
@@ -49,6 +50,8 @@ def account_key(request: HttpRequest, credentials: dict | None = None) -> str | 
             cache[typed] = user.get_username()
         elif is_citizen_id(normalize(typed)):
             cache[typed] = "id:" + blind_index(normalize(typed))
+        elif (digits := normalize(typed)).isdigit() and len(digits) == 11:  # a phone number: not kept in clear
+            cache[typed] = "phone:" + phone_digest(digits)
         else:
             cache[typed] = normalize(typed)[:KEY_LENGTH]
     return cache[typed]

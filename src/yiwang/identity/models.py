@@ -5,8 +5,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.fields import EncryptedTextField
-from yiwang.core.ids import mask_citizen_id, normalize
+from yiwang.core.ids import mask_citizen_id, mask_phone, normalize
 from yiwang.core.sm import blind_index
+
+
+def phone_digest(phone: str) -> str:
+    """The keyed digest that finds an encrypted phone number by equality ("" for none)."""
+    return blind_index(phone, purpose="phone") if phone else ""
 
 
 class Region(models.Model):
@@ -64,7 +69,9 @@ class Department(models.Model):
 class User(AbstractUser):
     """Every account: staff and citizens. Citizens log in with phone or ID number (see backends)."""
 
-    phone = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
+    # SM4-encrypted at rest; login and registration find the number by its keyed digest
+    phone = EncryptedTextField(_("手机号码"), max_length=20, blank=True)
+    phone_digest = models.CharField(_("手机号码索引"), max_length=64, blank=True, db_index=True, editable=False)
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
 
     class Meta:
@@ -73,6 +80,13 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        self.phone_digest = phone_digest(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_digest"}
+        super().save(*args, **kwargs)
 
 
 class StaffRole(models.Model):
@@ -103,14 +117,15 @@ class StaffRole(models.Model):
 
 
 class NaturalPerson(models.Model):
-    """自然人. The ID number is SM4-encrypted at rest; ``id_digest`` (keyed SM3) finds it by equality."""
+    """自然人. The ID number, phone and address are SM4-encrypted at rest; ``id_digest`` (keyed SM3)
+    finds the ID number by equality (the person's phone is never looked up: the account's is)."""
 
     name = models.CharField(_("姓名"), max_length=60)
     id_number = EncryptedTextField(_("公民身份号码"))
     id_digest = models.CharField(_("身份号码索引"), max_length=64, unique=True, editable=False)
     id_last4 = models.CharField(_("身份号码后四位"), max_length=4, editable=False)
-    phone = models.CharField(_("手机号码"), max_length=20, blank=True)
-    address = models.CharField(_("联系地址"), max_length=200, blank=True)
+    phone = EncryptedTextField(_("手机号码"), max_length=20, blank=True)
+    address = EncryptedTextField(_("联系地址"), max_length=200, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("户籍地"))
     user = models.OneToOneField(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="person", verbose_name=_("账号")
@@ -147,7 +162,7 @@ class LegalPerson(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=60, blank=True)
-    address = models.CharField(_("住所"), max_length=200, blank=True)
+    address = EncryptedTextField(_("住所"), max_length=200, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("登记地"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -189,7 +204,8 @@ class PasswordResetCode(models.Model):
     an account (``user`` empty then, nothing sent): the rate limits then treat both alike. Only the
     code's keyed digest is kept."""
 
-    phone = models.CharField(_("手机号码"), max_length=20)
+    phone = EncryptedTextField(_("手机号码"), max_length=20)
+    phone_digest = models.CharField(_("手机号码索引"), max_length=64, editable=False)
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("用户")
     )
@@ -203,7 +219,11 @@ class PasswordResetCode(models.Model):
         verbose_name = _("密码重置验证码")
         verbose_name_plural = verbose_name
         # the newest codes of one number: the rate limit and the check read only these
-        indexes = [models.Index(fields=["phone", "created_at"], name="resetcode_phone_created")]
+        indexes = [models.Index(fields=["phone_digest", "created_at"], name="resetcode_phone_created")]
 
     def __str__(self) -> str:
-        return self.phone
+        return mask_phone(self.phone)
+
+    def save(self, *args, **kwargs) -> None:
+        self.phone_digest = phone_digest(self.phone)
+        super().save(*args, **kwargs)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.ids import is_citizen_id, normalize
 from yiwang.core.sm import blind_index
 
-from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User
+from .models import AgentAuthorization, Department, LegalPerson, NaturalPerson, StaffRole, User, phone_digest
 
 
 def citizen_account(identifier: str) -> User | None:
@@ -20,7 +20,7 @@ def citizen_account(identifier: str) -> User | None:
     if is_citizen_id(value):
         return User.objects.filter(person__id_digest=blind_index(value)).first()
     if value.isdigit() and len(value) == 11:
-        return User.objects.filter(phone=value).order_by("id").first()
+        return User.objects.filter(phone_digest=phone_digest(value)).order_by("id").first()
     return None
 
 

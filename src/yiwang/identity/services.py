@@ -18,14 +18,14 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
-from yiwang.core.ids import mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
+from yiwang.core.ids import mask_address, mask_citizen_id, mask_phone, normalize, validate_citizen_id, validate_uscc
 from yiwang.core.notify import notify
 from yiwang.core.sm import blind_index
 
@@ -38,6 +38,7 @@ from .models import (
     Region,
     StaffRole,
     User,
+    phone_digest,
 )
 from .selectors import citizen_account, is_staff_account
 
@@ -148,7 +149,7 @@ def register_citizen(*, name: str, id_number: str, phone: str, password: str, ac
     name = errors.check(_clean_name, name)
     number = errors.check(validate_citizen_id, id_number)
     phone = errors.check(normalize_phone, phone)
-    if phone and (User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists()):
+    if phone and User.objects.filter(Q(phone_digest=phone_digest(phone)) | Q(username=phone)).exists():
         raise Conflict(_("该手机号码已注册，请直接登录。"), field="phone")
     user = User(username=phone or "", phone=phone or "", display_name=name or "")
     if not password:
@@ -255,7 +256,7 @@ def update_person(
         after = {k: str(getattr(locked, k) or "") for k in changes}
         changed = {k for k in changes if before[k] != after[k]}
         if changed:
-            masked = {"phone": mask_phone}
+            masked = {"phone": mask_phone, "address": mask_address}  # the audit keeps no personal data
             audit.record(
                 locked,
                 "person.updated",
@@ -486,7 +487,9 @@ def request_password_reset(*, phone: str) -> None:
     """
     phone = normalize_phone(phone)
     now = timezone.now()
-    recent = PasswordResetCode.objects.filter(phone=phone, created_at__gt=now - dt.timedelta(hours=1))
+    recent = PasswordResetCode.objects.filter(
+        phone_digest=phone_digest(phone), created_at__gt=now - dt.timedelta(hours=1)
+    )
     if recent.filter(created_at__gt=now - dt.timedelta(seconds=RESET_CODE_INTERVAL_SECONDS)).exists():
         raise InvalidInput(_("验证码已发送，请 1 分钟后再重新获取。"), field="phone")
     if recent.count() >= settings.YIWANG_RESET_CODES_PER_HOUR:
@@ -498,7 +501,9 @@ def request_password_reset(*, phone: str) -> None:
     minutes = settings.YIWANG_RESET_CODE_MINUTES
     with transaction.atomic():
         # only the newest code of a number works
-        PasswordResetCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        PasswordResetCode.objects.filter(
+            phone_digest=phone_digest(phone), used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
         PasswordResetCode.objects.create(
             phone=phone,
             user=user,
@@ -521,7 +526,7 @@ def reset_password(*, phone: str, code: str, password: str) -> User:
     with transaction.atomic():
         entry = (
             PasswordResetCode.objects.select_for_update()
-            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+            .filter(phone_digest=phone_digest(phone), used_at__isnull=True, expires_at__gt=now)
             .order_by("-created_at")
             .first()
         )

@@ -227,6 +227,18 @@ class CaseDetailOut(CaseSummaryOut):
     def _user(self):
         return self.context["request"].user
 
+    def to_representation(self, case: Case) -> dict:
+        """Personal data masked unless the caller is entitled (``selectors.disclosure``): the API shows
+        ID numbers and accounts in full to the applicant only (staff: the page's 查看完整信息, logged)."""
+        data = super().to_representation(case)
+        # who sees a case and is not its staff is its applicant: no query more for them
+        level = selectors.disclosure(self._user, case) if self._staff(case) else "applicant"
+        data["form_data"] = selectors.masked_form_data(case, level=level)
+        data["delivery_address"] = selectors.shown_address(case.delivery_address, level)
+        if data.get("delivery"):
+            data["delivery"]["address"] = selectors.shown_address(data["delivery"]["address"], level)
+        return data
+
     def _staff(self, case: Case) -> bool:
         key = ("staff", case.pk)
         if key not in self.context:

@@ -331,6 +331,7 @@ class DocumentDownload(APIView):
     @extend_schema(tags=[TAG], summary="下载文书（PDF）", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, number: str, document_id: int):
         document = selectors.document_for(request.user, number, document_id)
+        services.record_download(request.user, document=document)
         return FileResponse(
             document.file.open("rb"),
             content_type="application/pdf",
@@ -348,6 +349,7 @@ class MaterialDownload(APIView):
     def get(self, request, number: str, material_id: int):
         material = selectors.material_for(request.user, number, material_id)
         ext = material.file.name.rsplit(".", 1)[-1]
+        services.record_download(request.user, material=material)
         return FileResponse(
             material.file.open("rb"),
             content_type=material.content_type or "application/octet-stream",

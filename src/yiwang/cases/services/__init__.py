@@ -21,6 +21,7 @@ One module per concept:
 - ``sweep``       the periodic warning sweep, set-based, with one digest per staff member
 - ``fees``        payment orders, payments, the provider's callback
 - ``delivery``    completion (办结), delivery (送达), withdrawal (撤回)
+- ``access``      views of unmasked personal data (查看完整信息) and downloads, logged on the chain
 - ``_base``       private helpers shared by the others: locking, state and role checks, recording,
                   notifying the applicant
 
@@ -47,6 +48,7 @@ Contract of every public function here:
 - time comes from ``django.utils.timezone.now()`` (the demo back-dates by setting it, see demo.py).
 """
 
+from .access import record_download, view_personal_data
 from .delivery import complete_case, deliver, withdraw
 from .fees import create_payment_order, handle_payment_callback, simulate_payment, start_payment
 from .intake import (
@@ -92,6 +94,8 @@ from .time_limits import (
 )
 
 __all__ = [
+    "record_download",
+    "view_personal_data",
     # submission
     "acting_organisation",
     "allocate_number",

@@ -31,7 +31,7 @@ from .applicant import (
     my_cases,
 )
 from .public import progress
-from .staff import staff_action, staff_case, workbench, workbench_open
+from .staff import staff_action, staff_case, staff_case_full, workbench, workbench_open
 from .supervision import supervision_page
 from .window import window_apply, window_desk
 
@@ -60,5 +60,6 @@ urlpatterns = [
     path("supervision/", supervision_page, name="supervision"),
     path("workbench/open/", workbench_open, name="workbench_open"),
     path("workbench/cases/<str:ref>/", staff_case, name="staff_case"),
+    path("workbench/cases/<str:ref>/full-info/", staff_case_full, name="staff_case_full"),
     path("workbench/cases/<str:ref>/<str:action>/", staff_action, name="staff_action"),
 ]

@@ -285,6 +285,7 @@ def _render_case(request, case: Case, *, resubmit=None, withdraw=None, error="",
         "error": error,
         "actions": actions,
         "timeline": selectors.timeline(case, audience="applicant"),
+        "access_log": selectors.access_log(case, audience="applicant"),
         "todo": selectors.applicant_todo(case),
         "documents": selectors.documents_for(request.user, case),
         "materials": _material_views(case),
@@ -394,6 +395,7 @@ def case_document(request: HttpRequest, ref: str, document_id: int) -> HttpRespo
     except NotFound as exc:
         raise Http404(exc.message) from None
     filename = f"{document.case.number}-{document.get_kind_display()}.pdf"
+    services.record_download(request.user, document=document)
     return _pdf_or_file(
         document.file, filename, inline=request.GET.get("inline") == "1", content_type="application/pdf"
     )
@@ -408,4 +410,5 @@ def case_material(request: HttpRequest, ref: str, material_id: int) -> HttpRespo
         raise Http404(exc.message) from None
     ext = material.file.name.rsplit(".", 1)[-1]
     filename = material.original_name or f"{material.display_name}.{ext}"
+    services.record_download(request.user, material=material)
     return _pdf_or_file(material.file, filename, inline=False, content_type=material.content_type)

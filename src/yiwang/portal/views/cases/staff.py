@@ -34,10 +34,10 @@ ROLE_LABELS = {
 }
 
 
-def _form_rows(case: Case) -> list[tuple[str, str]]:
-    """The application form as (label, value) with option labels and 是/否, in the schema's order."""
+def _form_rows(case: Case, data: dict) -> list[tuple[str, str]]:
+    """The application form as (label, value) with option labels and 是/否, in the schema's order
+    (``data``: the form data as the viewer may see it, ``selectors.masked_form_data``)."""
     rows = []
-    data = case.form_data or {}
     for spec in case.version.form_schema or []:
         if not isinstance(spec, dict) or spec.get("name") not in data:
             continue
@@ -255,7 +255,15 @@ ACTIONS: dict[str, tuple[Any, Any]] = {
 
 
 def _render_staff_case(
-    request, case: Case, *, failed: str = "", bound=None, error: str = "", status=200, read_only: bool = False
+    request,
+    case: Case,
+    *,
+    failed: str = "",
+    bound=None,
+    error: str = "",
+    status=200,
+    read_only: bool = False,
+    full_view: bool = False,
 ):
     actions = [] if read_only else selectors.available_actions(request.user, case)
     forms = {}
@@ -288,13 +296,20 @@ def _render_staff_case(
         openable = set(visible.values_list("identifier", flat=True))
     for m in materials:
         m["licence_link"] = bool(m["material"]) and m["material"].source_reference in openable
+    level = selectors.disclosure(request.user, case)
+    delivery = getattr(case, "delivery", None) if case.status == Status.DELIVERED else None
     context = {
         "case": case,
         "actions": {name.replace("-", "_") for name in actions},
         "forms": forms,
         "failed": failed.replace("-", "_"),
         "error": error,
-        "form_rows": _form_rows(case),
+        "form_rows": _form_rows(case, selectors.masked_form_data(case, level=level, full=full_view)),
+        "full_view": full_view,
+        "can_view_full": level == "handling" and not full_view and not read_only,
+        "delivery_address": selectors.shown_address(case.delivery_address, level),
+        "delivered_address": selectors.shown_address(getattr(delivery, "address", ""), level),
+        "access_log": selectors.access_log(case, audience="staff"),
         "materials": materials,
         "all_materials": case.materials.select_related("requirement").order_by("round", "requirement__order"),
         "timeline": timeline,
@@ -304,7 +319,7 @@ def _render_staff_case(
         "extensions": case.extensions.select_related("requested_by", "decided_by"),
         "corrections": case.corrections.all(),
         "orders": case.payments.all(),
-        "delivery": getattr(case, "delivery", None) if case.status == Status.DELIVERED else None,
+        "delivery": delivery,
         "time": clock.time_used(case),
         "pending_extension": pending,
         "unpaid": case.payments.filter(status=PaymentOrder.State.UNPAID).exists(),
@@ -323,6 +338,23 @@ def staff_case(request: HttpRequest, ref: str) -> HttpResponse:
     if supervised is not None:  # 效能监督: the page without any action
         return _render_staff_case(request, selectors.time_limit_of(supervised), read_only=True)
     return _render_staff_case(request, selectors.time_limit_of(_staff_case(request, ref)))
+
+
+@login_required
+@require_POST
+def staff_case_full(request: HttpRequest, ref: str) -> HttpResponse:
+    """查看完整信息: the same page with the ID numbers and accounts in full; the view is logged first."""
+    denied = _staff_or_403(request)
+    if denied:
+        return denied
+    if _supervised_only(request, ref) is not None:
+        return _read_only_403(request)
+    case = _staff_case(request, ref)
+    try:
+        services.view_personal_data(request.user, case)
+    except YiwangError as exc:
+        return render(request, "portal/cases/error.html", {"message": exc.message}, status=exc.status)
+    return _render_staff_case(request, selectors.time_limit_of(case), full_view=True)
 
 
 @login_required
