@@ -134,7 +134,7 @@ def test_online_application_to_delivery(page, shots, demo_catalog, scan, tmp_pat
     assert "已送达" in row.inner_text()
     shots(page, "9-my-cases")
     row.get_by_role("link", name="失业保险金申领").click()
-    timeline = page.locator("ol.timeline").inner_text()
+    timeline = page.locator("#case-timeline").inner_text()
     assert "受理" in timeline and "准予办理" in timeline and "送达" in timeline
     assert "rs_handler" not in page.content()  # departments, never the person
     with page.expect_download() as info:
